@@ -1,0 +1,316 @@
+"""Load and validate the knowledge base: shipped files, then the user's own, later ids win.
+
+Errors name the file, the entry id and the field (`KnowledgeError`), so a typo in a
+user's rule file is one clear line, not a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import TypeVar
+
+from pydantic import ValidationError
+
+from assistant import paths
+from assistant.errors import KnowledgeError
+from assistant.kb.schema import (
+    COLLECTIONS,
+    AdviceRule,
+    Entry,
+    Genre,
+    Instrument,
+    Mood,
+    Progression,
+    SpectralCurve,
+    Stage,
+    Structure,
+    Target,
+    Tip,
+)
+
+E = TypeVar("E", bound=Entry)
+
+# Collections whose facts come from outside: their entries must say where from.
+NEEDS_SOURCE = ("genre", "target", "curve")
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.lower().replace("_", " ").replace("-", " ").split())
+
+
+@dataclass(frozen=True)
+class Knowledge:
+    """The validated knowledge base: entries by collection, in load order, with their files."""
+
+    entries: dict[str, dict[str, Entry]]
+    origin: dict[str, Path] = field(default_factory=dict)
+    """Entry id -> the file it was (last) loaded from."""
+    files: tuple[Path, ...] = ()
+
+    def _all(self, collection: str, kind: type[E]) -> tuple[E, ...]:
+        return tuple(e for e in self.entries.get(collection, {}).values() if isinstance(e, kind))
+
+    @property
+    def moods(self) -> tuple[Mood, ...]:
+        return self._all("mood", Mood)
+
+    @property
+    def genres(self) -> tuple[Genre, ...]:
+        return self._all("genre", Genre)
+
+    @property
+    def progressions(self) -> tuple[Progression, ...]:
+        return self._all("progression", Progression)
+
+    @property
+    def structures(self) -> tuple[Structure, ...]:
+        return self._all("structure", Structure)
+
+    @property
+    def stages(self) -> tuple[Stage, ...]:
+        return self._all("stage", Stage)
+
+    @property
+    def tips(self) -> tuple[Tip, ...]:
+        return self._all("tip", Tip)
+
+    @property
+    def instruments(self) -> tuple[Instrument, ...]:
+        return self._all("instrument", Instrument)
+
+    @property
+    def targets(self) -> tuple[Target, ...]:
+        return self._all("target", Target)
+
+    @property
+    def curves(self) -> tuple[SpectralCurve, ...]:
+        return self._all("curve", SpectralCurve)
+
+    @property
+    def rules(self) -> tuple[AdviceRule, ...]:
+        return self._all("rule", AdviceRule)
+
+    def get(self, entry_id: str) -> Entry:
+        for table in self.entries.values():
+            if entry_id in table:
+                return table[entry_id]
+        raise KeyError(entry_id)
+
+    def counts(self) -> dict[str, int]:
+        return {name: len(self.entries.get(name, {})) for name in COLLECTIONS}
+
+    # --- look-ups by the words people use ---
+    def find_genre(self, text: str) -> Genre | None:
+        return _lookup(self._genre_words(), text)
+
+    def find_mood(self, text: str) -> Mood | None:
+        return _lookup(self._mood_words(), text)
+
+    def find_target(self, name: str) -> Target | None:
+        return _lookup(self._target_words(), name)
+
+    def stage(self, name: str) -> Stage:
+        for stage in self.stages:
+            if stage.stage == name:
+                return stage
+        raise KeyError(name)
+
+    def instrument(self, name_or_id: str) -> Instrument | None:
+        key = _norm(name_or_id)
+        for inst in self.instruments:
+            if key in (_norm(inst.id), _norm(inst.name), _norm(inst.id.split(".", 1)[1])):
+                return inst
+        return None
+
+    def _genre_words(self) -> dict[str, Genre]:
+        return _word_table(self.genres, lambda g: (g.name, g.id.split(".", 1)[1], *g.aliases))
+
+    def _mood_words(self) -> dict[str, Mood]:
+        return _word_table(self.moods, lambda m: (m.name, m.id.split(".", 1)[1], *m.synonyms))
+
+    def _target_words(self) -> dict[str, Target]:
+        return _word_table(self.targets, lambda t: (t.name, t.id.split(".", 1)[1]))
+
+    def mood_words(self) -> dict[str, Mood]:
+        """Every mood word and phrase (normalised) -> its mood."""
+        return self._mood_words()
+
+    def genre_words(self) -> dict[str, Genre]:
+        return self._genre_words()
+
+    def __hash__(self) -> int:  # entries are frozen; identity is enough for caches
+        return id(self)
+
+
+def _word_table(entries: Iterable[E], words_of) -> dict[str, E]:  # type: ignore[no-untyped-def]
+    table: dict[str, E] = {}
+    for entry in entries:
+        for word in words_of(entry):
+            table.setdefault(_norm(word), entry)
+    return table
+
+
+def _lookup(table: dict[str, E], text: str) -> E | None:
+    key = _norm(text)
+    if key in table:
+        return table[key]
+    key = key.replace(" ", "")
+    for word, entry in table.items():
+        if word.replace(" ", "") == key:
+            return entry
+    return None
+
+
+def default_dirs() -> list[Path]:
+    """Shipped knowledge, then the user's config folder, then `$COACH_KNOWLEDGE` folders."""
+    dirs = [paths.shipped_knowledge_dir(), paths.config_dir() / "knowledge"]
+    extra = os.environ.get("COACH_KNOWLEDGE", "")
+    dirs += [Path(p).expanduser() for p in extra.split(os.pathsep) if p]
+    return dirs
+
+
+def knowledge_files(dirs: Sequence[Path]) -> list[Path]:
+    files: list[Path] = []
+    for folder in dirs:
+        if folder.is_file() and folder.suffix == ".toml":
+            files.append(folder)
+        elif folder.is_dir():
+            files += sorted(folder.glob("*.toml"))
+    return files
+
+
+def _field_of(error: ValidationError) -> tuple[str, str]:
+    first = error.errors()[0]
+    loc = ".".join(str(part) for part in first["loc"]) or None
+    return loc or "", first["msg"]
+
+
+def _load_file(path: Path, into: dict[str, dict[str, Entry]], origin: dict[str, Path]) -> None:
+    name = str(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise KnowledgeError(name, None, None, f"not valid TOML: {error}") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise KnowledgeError(name, None, None, f"cannot read it: {error}") from None
+    for table, items in data.items():
+        if table == "meta":
+            continue
+        model = COLLECTIONS.get(table)
+        if model is None:
+            known = ", ".join(f"[[{n}]]" for n in COLLECTIONS)
+            raise KnowledgeError(name, None, table, f"unknown table; use one of {known}")
+        if not isinstance(items, list):
+            raise KnowledgeError(name, None, table, f"write entries as [[{table}]] tables")
+        for index, item in enumerate(items):
+            entry_id = item.get("id") if isinstance(item, dict) else None
+            label = str(entry_id) if entry_id else f"#{index + 1} of [[{table}]]"
+            try:
+                entry = model.model_validate(item)
+            except ValidationError as error:
+                where, problem = _field_of(error)
+                raise KnowledgeError(name, label, where or None, problem) from None
+            if table in NEEDS_SOURCE and not entry.source.strip():
+                raise KnowledgeError(name, entry.id, "source", "say where this fact comes from")
+            if entry.id in into[table] and origin.get(entry.id) == path:
+                raise KnowledgeError(name, entry.id, "id", "this id appears twice in the file")
+            into[table][entry.id] = entry  # a later file overrides by id
+            origin[entry.id] = path
+
+
+def _check_references(kb: Knowledge) -> None:
+    """Every id or name one entry refers to must exist."""
+    ids = {c: set(t) for c, t in kb.entries.items()}
+    mood_names = {_norm(m.name) for m in kb.moods}
+    genre_names = {_norm(g.name) for g in kb.genres}
+
+    def fail(entry: Entry, fld: str, ref: str, what: str) -> None:
+        raise KnowledgeError(str(kb.origin[entry.id]), entry.id, fld, f"unknown {what} {ref!r}")
+
+    for mood in kb.moods:
+        for ref in mood.progressions:
+            if ref not in ids["progression"]:
+                fail(mood, "progressions", ref, "progression id")
+        for ref in mood.instruments:
+            if ref not in ids["instrument"]:
+                fail(mood, "instruments", ref, "instrument id")
+    for genre in kb.genres:
+        for ref in genre.structures:
+            if ref not in ids["structure"]:
+                fail(genre, "structures", ref, "structure id")
+        for ref in genre.progressions:
+            if ref not in ids["progression"]:
+                fail(genre, "progressions", ref, "progression id")
+        for ref in genre.instruments:
+            if ref not in ids["instrument"]:
+                fail(genre, "instruments", ref, "instrument id")
+        if genre.spectral_curve and genre.spectral_curve not in ids["curve"]:
+            fail(genre, "spectral_curve", genre.spectral_curve, "curve id")
+    for prog in kb.progressions:
+        for ref in prog.moods:
+            if _norm(ref) not in mood_names:
+                fail(prog, "moods", ref, "mood name")
+        for ref in prog.genres:
+            if _norm(ref) not in genre_names:
+                fail(prog, "genres", ref, "genre name")
+    _check_numerals(kb)
+
+
+def _check_numerals(kb: Knowledge) -> None:
+    from assistant import theory
+    from assistant.errors import BadInput
+
+    for prog in kb.progressions:
+        for numeral in prog.numerals:
+            try:
+                theory.parse_numeral(numeral)
+            except BadInput as error:
+                raise KnowledgeError(
+                    str(kb.origin[prog.id]), prog.id, "numerals", str(error)
+                ) from None
+
+
+def load_knowledge(dirs: Sequence[Path] | None = None) -> Knowledge:
+    """Load and validate every `*.toml` in `dirs` (default: `default_dirs()`), in order."""
+    files = knowledge_files(list(dirs) if dirs is not None else default_dirs())
+    if not files:
+        where = ", ".join(str(d) for d in (dirs or default_dirs()))
+        raise KnowledgeError(where, None, None, "no knowledge files (*.toml) found")
+    entries: dict[str, dict[str, Entry]] = {name: {} for name in COLLECTIONS}
+    origin: dict[str, Path] = {}
+    for path in files:
+        _load_file(path, entries, origin)
+    kb = Knowledge(entries=entries, origin=origin, files=tuple(files))
+    _check_references(kb)
+    return kb
+
+
+@cache
+def _cached(key: tuple[tuple[str, float, int], ...]) -> Knowledge:
+    return load_knowledge([Path(p) for p, _, _ in key])
+
+
+def knowledge() -> Knowledge:
+    """The default knowledge base, loaded once per process and reloaded if a file changes."""
+    key = tuple(
+        (str(f), f.stat().st_mtime, f.stat().st_size) for f in knowledge_files(default_dirs())
+    )
+    if not key:
+        return load_knowledge()
+    return _cached(key)
+
+
+def fingerprint(files: Iterable[Path]) -> str:
+    """Changes whenever a knowledge file is added, removed or edited."""
+    import hashlib
+
+    digest = hashlib.sha1()
+    for f in files:
+        stat = f.stat()
+        digest.update(f"{f}:{stat.st_mtime_ns}:{stat.st_size};".encode())
+    return digest.hexdigest()

@@ -1,0 +1,283 @@
+"""The knowledge schema: what each kind of entry in `knowledge/*.toml` must hold.
+
+A TOML file holds arrays of tables named after the collections below (`[[mood]]`,
+`[[progression]]`...). Every entry has a dotted `id` (`mood.sad`) and a plain-language
+`why`; facts from outside carry a `source`. Models are frozen and reject unknown fields,
+so a typo in a knowledge file is an error, not a silently ignored key.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from assistant.song import Mode, Role, StageName
+
+_ID = re.compile(r"^[a-z][a-z0-9_-]*(\.[a-z0-9][a-z0-9_-]*)+$")
+_METER = re.compile(r"^\d{1,2}/(1|2|4|8|16)$")
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Entry(_Frozen):
+    id: str
+    """Dotted id, its first part the collection's prefix: `mood.sad`, `prog.axis`."""
+    why: str = Field(min_length=3)
+    """Plain language: why this fits, shown to the user next to every suggestion."""
+    source: str = ""
+    """Where a fact from outside comes from (a standard, a paper, a platform's spec)."""
+
+    PREFIX: ClassVar[str] = ""  # overridden per collection (class attribute, not a field)
+
+    @field_validator("id")
+    @classmethod
+    def _dotted(cls, value: str) -> str:
+        if not _ID.match(value):
+            raise ValueError(f"id {value!r} is not a dotted lower-case id like 'mood.sad'")
+        return value
+
+    @model_validator(mode="after")
+    def _prefix(self) -> Entry:
+        prefix = type(self).PREFIX
+        if prefix and not self.id.startswith(prefix + "."):
+            raise ValueError(f"id {self.id!r} must start with '{prefix}.'")
+        return self
+
+
+def _check_range(low: float, high: float, what: str) -> None:
+    if low > high:
+        raise ValueError(f"{what} range [{low}, {high}] runs backwards")
+
+
+class Mood(Entry):
+    PREFIX: ClassVar[str] = "mood"
+    name: str
+    synonyms: tuple[str, ...] = ()
+    """Words and short phrases that mean this mood ("blue", "heartbroken")."""
+    modes: tuple[Mode, ...] = Field(min_length=1)
+    """Best-fitting modes first."""
+    tempo: tuple[int, int]
+    """Comfortable tempo range in bpm."""
+    meters: tuple[str, ...] = ("4/4",)
+    energy: int = Field(ge=1, le=5)
+    valence: float = Field(ge=-1, le=1)
+    """-1 = dark/negative .. +1 = bright/positive; used to blend several moods."""
+    progressions: tuple[str, ...] = ()
+    """Ids of progressions that fit."""
+    instruments: tuple[str, ...] = ()
+    """Instrument ids that fit."""
+
+    @field_validator("tempo")
+    @classmethod
+    def _tempo(cls, value: tuple[int, int]) -> tuple[int, int]:
+        _check_range(*value, "tempo")
+        return value
+
+
+class DrumGroove(_Frozen):
+    """One bar of drums on a step grid; lanes list the steps (0-based) that sound."""
+
+    steps: int = Field(ge=3, le=48)
+    kick: tuple[int, ...] = ()
+    snare: tuple[int, ...] = ()
+    clap: tuple[int, ...] = ()
+    rim: tuple[int, ...] = ()
+    hat: tuple[int, ...] = ()
+    open_hat: tuple[int, ...] = ()
+    ride: tuple[int, ...] = ()
+    shaker: tuple[int, ...] = ()
+    swing: float = Field(default=0.5, ge=0.5, le=0.75)
+    """Share of the beat pair taken by the first 8th/16th (0.5 straight, 0.66 triplet swing)."""
+
+
+class BassHit(_Frozen):
+    step: int = Field(ge=0)
+    tone: Literal["root", "fifth", "octave", "third", "approach"] = "root"
+    length: int = Field(default=1, ge=1)
+    """In steps."""
+
+
+class BassPattern(_Frozen):
+    steps: int = Field(ge=3, le=48)
+    hits: tuple[BassHit, ...] = Field(min_length=1)
+
+
+class CompHit(_Frozen):
+    step: int = Field(ge=0)
+    length: int = Field(default=1, ge=1)
+
+
+class CompPattern(_Frozen):
+    """How the chord instrument plays a bar: block hits, or an arpeggio over the voicing."""
+
+    steps: int = Field(ge=3, le=48)
+    style: Literal["block", "arpeggio"] = "block"
+    hits: tuple[CompHit, ...] = Field(min_length=1)
+
+
+class Genre(Entry):
+    PREFIX: ClassVar[str] = "genre"
+    name: str
+    aliases: tuple[str, ...] = ()
+    tempo: tuple[int, int]
+    meters: tuple[str, ...] = ("4/4",)
+    modes: tuple[Mode, ...] = Field(min_length=1)
+    keys: tuple[str, ...] = ()
+    """Common tonics ("E", "A", "G")."""
+    structures: tuple[str, ...] = Field(min_length=1)
+    """Structure ids, most typical first."""
+    progressions: tuple[str, ...] = ()
+    instruments: tuple[str, ...] = Field(min_length=1)
+    """Instrument ids in the default line-up."""
+    drums: DrumGroove
+    bass: BassPattern
+    comp: CompPattern
+    loudness_lufs: float = Field(ge=-30, le=0)
+    """Typical integrated loudness of released masters in this genre."""
+    quantize_strength: float = Field(default=0.8, ge=0, le=1)
+    swing: float = Field(default=0.5, ge=0.5, le=0.75)
+    spectral_curve: str = ""
+    """Id of the reference spectral curve for mix analysis."""
+
+    @field_validator("tempo")
+    @classmethod
+    def _tempo(cls, value: tuple[int, int]) -> tuple[int, int]:
+        _check_range(*value, "tempo")
+        return value
+
+    @field_validator("meters")
+    @classmethod
+    def _meters(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for meter in value:
+            if not _METER.match(meter):
+                raise ValueError(f"meter {meter!r} is not like 4/4 or 6/8")
+        return value
+
+
+class Progression(Entry):
+    PREFIX: ClassVar[str] = "prog"
+    name: str
+    numerals: tuple[str, ...] = Field(min_length=2)
+    """One chord per bar, relative to the tonic on the major scale (`i bVI bIII bVII`)."""
+    modes: tuple[Mode, ...] = Field(min_length=1)
+    moods: tuple[str, ...] = ()
+    """Mood names (not ids) it suits."""
+    genres: tuple[str, ...] = ()
+    """Genre names it is common in."""
+    examples: tuple[str, ...] = ()
+    """Famous songs that use it: "Let It Be — The Beatles"."""
+
+
+class SectionTemplate(_Frozen):
+    name: str
+    bars: int = Field(ge=1, le=64)
+    energy: int = Field(ge=1, le=5)
+
+
+class Structure(Entry):
+    PREFIX: ClassVar[str] = "structure"
+    name: str
+    sections: tuple[SectionTemplate, ...] = Field(min_length=2)
+    genres: tuple[str, ...] = ()
+
+
+class Question(_Frozen):
+    id: str
+    text: str
+    slot: str
+    """Which part of the Song sheet the answer fills ("moods", "key", "tempo"...)."""
+    examples: tuple[str, ...] = ()
+
+
+class Stage(Entry):
+    PREFIX: ClassVar[str] = "stage"
+    stage: StageName
+    title: str
+    intro: str
+    questions: tuple[Question, ...] = Field(min_length=1)
+    checklist: tuple[str, ...] = Field(min_length=3)
+
+
+class Tip(Entry):
+    PREFIX: ClassVar[str] = "tip"
+    stage: StageName
+    title: str
+    text: str
+    tags: tuple[str, ...] = ()
+
+
+class Instrument(Entry):
+    PREFIX: ClassVar[str] = "inst"
+    name: str
+    role: Role
+    program: int = Field(default=0, ge=0, le=127)
+    """General MIDI program number, 0-based (0 = Acoustic Grand Piano)."""
+    register: tuple[int, int] = (48, 72)
+    """Comfortable MIDI pitch range for voicing."""
+
+
+class Target(Entry):
+    """A release target: a streaming platform's normalisation level and peak ceiling."""
+
+    PREFIX: ClassVar[str] = "target"
+    name: str
+    lufs: float = Field(ge=-40, le=0)
+    true_peak_dbtp: float = Field(ge=-10, le=0)
+
+
+class Band(_Frozen):
+    low_hz: float = Field(gt=0)
+    high_hz: float = Field(gt=0)
+    db: float
+
+
+class SpectralCurve(Entry):
+    """A genre's average spectral balance, bands relative to the loudest band or the mean."""
+
+    PREFIX: ClassVar[str] = "curve"
+    name: str
+    bands: tuple[Band, ...] = Field(min_length=3)
+
+
+class AdviceRule(Entry):
+    """A check on a measured figure: fires when `metric` is below `min` or above `max`.
+
+    `message` is a format string with `{value}` and the rule's own fields, e.g.
+    "Peaks at {value:.1f} dBFS: aim for {min} to {max} dBFS."
+    """
+
+    PREFIX: ClassVar[str] = "rule"
+    stage: StageName
+    metric: str
+    min: float | None = None
+    max: float | None = None
+    severity: int = Field(default=2, ge=1, le=3)
+    """3 = fix before release, 2 = worth fixing, 1 = a nudge."""
+    message: str
+
+    @model_validator(mode="after")
+    def _bounds(self) -> AdviceRule:
+        if self.min is None and self.max is None:
+            raise ValueError("an advice rule needs 'min', 'max' or both")
+        if self.min is not None and self.max is not None:
+            _check_range(self.min, self.max, self.metric)
+        return self
+
+
+# Table name in the TOML files -> model. Adding a collection is one line here.
+COLLECTIONS: dict[str, type[Entry]] = {
+    "mood": Mood,
+    "genre": Genre,
+    "progression": Progression,
+    "structure": Structure,
+    "stage": Stage,
+    "tip": Tip,
+    "instrument": Instrument,
+    "target": Target,
+    "curve": SpectralCurve,
+    "rule": AdviceRule,
+}

@@ -1,0 +1,175 @@
+"""The knowledge base: the shipped files validate; broken ones give file + id + field."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from assistant import paths
+from assistant.errors import KnowledgeError
+from assistant.kb.index import search_tips
+from assistant.kb.loader import knowledge, load_knowledge
+
+SHIPPED = paths.shipped_knowledge_dir()
+
+
+def test_shipped_knowledge_has_the_promised_counts() -> None:
+    kb = load_knowledge([SHIPPED])
+    counts = kb.counts()
+    assert counts["mood"] >= 16
+    assert counts["genre"] >= 12
+    assert counts["progression"] >= 50
+    assert counts["structure"] >= 10
+    assert {s.stage for s in kb.stages} == {
+        "conception", "composition", "arrangement", "recording", "editing", "mixing"
+    }
+    for stage in ("recording", "editing"):
+        assert len([t for t in kb.tips if t.stage == stage]) >= 12
+    mixing = [t for t in kb.tips if t.stage == "mixing"]
+    assert len([t for t in mixing if "mastering" in t.tags]) >= 12
+    assert len([t for t in mixing if "mastering" not in t.tags]) >= 12
+
+
+def test_every_entry_explains_itself_and_outside_facts_have_sources() -> None:
+    kb = load_knowledge([SHIPPED])
+    for table in kb.entries.values():
+        for entry in table.values():
+            assert entry.why.strip(), entry.id
+    for entry in (*kb.genres, *kb.targets, *kb.curves):
+        assert entry.source.strip(), entry.id
+
+
+def test_synonyms_reach_their_mood() -> None:
+    kb = knowledge()
+    for word in ("melancholic", "blue", "heartbroken"):
+        mood = kb.find_mood(word)
+        assert mood is not None and mood.name == "sad", word
+
+
+def _copy(tmp_path: Path) -> Path:
+    target = tmp_path / "kb"
+    shutil.copytree(SHIPPED, target)
+    return target
+
+
+def _break(folder: Path, filename: str, pattern: str, new: str) -> None:
+    path = folder / filename
+    text, count = re.subn(pattern, new, path.read_text(), count=1, flags=re.MULTILINE)
+    assert count == 1
+    path.write_text(text)
+
+
+def test_a_broken_entry_names_file_id_and_field(tmp_path: Path) -> None:
+    folder = _copy(tmp_path)
+    mood = load_knowledge([SHIPPED]).moods[0]
+    origin = load_knowledge([SHIPPED]).origin[mood.id].name
+    text = (folder / origin).read_text()
+    # give the first mood a tempo range that runs backwards
+    start = text.index(f'id = "{mood.id}"')
+    tempo_at = text.index("tempo", start)
+    line_end = text.index("\n", tempo_at)
+    text = text[:tempo_at] + "tempo = [150, 60]" + text[line_end:]
+    (folder / origin).write_text(text)
+    with pytest.raises(KnowledgeError) as caught:
+        load_knowledge([folder])
+    error = caught.value
+    assert error.file.endswith(origin)
+    assert error.entry_id == mood.id
+    assert error.field == "tempo"
+
+
+def test_unknown_field_and_bad_reference_are_named(tmp_path: Path) -> None:
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "extra.toml").write_text(
+        '[[tip]]\nid = "tip.mixing.mine"\nstage = "mixing"\ntitle = "t"\ntext = "x"\n'
+        'why = "because"\ncolour = "red"\n'
+    )
+    with pytest.raises(KnowledgeError) as caught:
+        load_knowledge([SHIPPED, folder])
+    assert caught.value.entry_id == "tip.mixing.mine"
+    assert caught.value.field == "colour"
+
+    (folder / "extra.toml").write_text(
+        '[[mood]]\nid = "mood.custom"\nname = "custom"\nmodes = ["minor"]\ntempo = [60, 80]\n'
+        'energy = 2\nvalence = -0.5\nwhy = "mine"\nprogressions = ["prog.does-not-exist"]\n'
+    )
+    with pytest.raises(KnowledgeError) as caught:
+        load_knowledge([SHIPPED, folder])
+    assert (caught.value.entry_id, caught.value.field) == ("mood.custom", "progressions")
+
+
+def test_invalid_toml_names_the_file(tmp_path: Path) -> None:
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "bad.toml").write_text("[[mood]\nid = ")
+    with pytest.raises(KnowledgeError, match="bad.toml"):
+        load_knowledge([folder])
+
+
+def test_user_files_override_shipped_entries_by_id(
+    coach_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = paths.config_dir() / "knowledge"
+    user.mkdir(parents=True)
+    sad = knowledge().find_mood("sad")
+    assert sad is not None
+    (user / "mine.toml").write_text(
+        f'[[mood]]\nid = "{sad.id}"\nname = "sad"\nsynonyms = ["gutted"]\nmodes = ["phrygian"]\n'
+        'tempo = [50, 70]\nenergy = 1\nvalence = -0.9\nwhy = "my own take on sad"\n'
+    )
+    kb = knowledge()
+    mood = kb.find_mood("gutted")
+    assert mood is not None and mood.modes == ("phrygian",) and mood.why == "my own take on sad"
+    # $COACH_KNOWLEDGE folders load last
+    extra = coach_home / "extra"
+    extra.mkdir()
+    (extra / "x.toml").write_text(
+        f'[[mood]]\nid = "{sad.id}"\nname = "sad"\nmodes = ["dorian"]\ntempo = [50, 70]\n'
+        'energy = 1\nvalence = -0.9\nwhy = "from COACH_KNOWLEDGE"\n'
+    )
+    monkeypatch.setenv("COACH_KNOWLEDGE", str(extra))
+    assert knowledge().get(sad.id).why == "from COACH_KNOWLEDGE"
+
+
+def test_tip_search_uses_stemming_and_survives_any_text() -> None:
+    tips = search_tips("how loud should my vocals be?")
+    assert tips, "a vocal-level tip should answer this"
+    assert any("vocal" in (t.title + t.text).lower() for t in tips)
+    assert search_tips("compress")  # porter: compress -> compression
+    for nasty in ('"', "AND OR NOT", "*", "(", "NEAR(", "", "???", "drop table tips;"):
+        search_tips(nasty)  # never raises
+
+
+def test_index_is_rebuilt_when_a_knowledge_file_changes(
+    coach_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    extra = coach_home / "extra"
+    extra.mkdir()
+    monkeypatch.setenv("COACH_KNOWLEDGE", str(extra))
+    assert not search_tips("zanzibarquux")
+    (extra / "t.toml").write_text(
+        '[[tip]]\nid = "tip.mixing.zanzibar"\nstage = "mixing"\ntitle = "Zanzibarquux"\n'
+        'text = "a very rare word"\nwhy = "test"\n'
+    )
+    assert [t.id for t in search_tips("zanzibarquux")] == ["tip.mixing.zanzibar"]
+
+
+def test_kb_cli(coach_cli, tmp_path: Path) -> None:
+    ok = coach_cli("kb", "check")
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.startswith("ok:")
+    folder = _copy(tmp_path)
+    _break(folder, "targets.toml", r"^lufs\s*=\s*-14(\.0)?\s*$", 'lufs = "loud"')
+    bad = coach_cli("kb", "check", str(folder))
+    assert bad.returncode == 2
+    lines = bad.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in bad.stderr
+    assert "targets.toml" in lines[0] and "target." in lines[0] and "'lufs'" in lines[0]
+    stats = coach_cli("kb", "stats", "--json")
+    assert stats.returncode == 0 and '"mood"' in stats.stdout
+    found = coach_cli("kb", "search", "vocal", "level")
+    assert found.returncode == 0 and "why:" in found.stdout
