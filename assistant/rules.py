@@ -377,6 +377,10 @@ def suggest(
     kb: Knowledge | None = None,
 ) -> Suggestions:
     """Keys, tempo, meter, progressions and a structure for what the user described."""
+    # The user's own values first: a typo fails fast, before any knowledge is loaded.
+    given_key = key if isinstance(key, Key) else theory.parse_key(key) if key else None
+    given_tempo = parse_tempo(tempo) if tempo is not None else None
+    given_meter = parse_meter(meter) if meter else None
     kb = kb or knowledge()
     rng = random.Random(seed)
     reading = read_mood_text(mood_text, kb) if mood_text else MoodReading()
@@ -388,9 +392,6 @@ def suggest(
     if reading.unknown_words:
         notes.append("Not understood (ignored): " + ", ".join(reading.unknown_words))
     the_genre = find_genre(genre, kb) if genre else reading.genre
-    given_key = key if isinstance(key, Key) else theory.parse_key(key) if key else None
-    given_tempo = parse_tempo(tempo) if tempo is not None else None
-    given_meter = parse_meter(meter) if meter else None
 
     if given_key:
         keys = [

@@ -10,7 +10,7 @@ import os
 import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import TypeVar
 
@@ -43,7 +43,7 @@ def _norm(text: str) -> str:
     return " ".join(text.lower().replace("_", " ").replace("-", " ").split())
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # identity equality and hash: entries are immutable
 class Knowledge:
     """The validated knowledge base: entries by collection, in load order, with their files."""
 
@@ -106,13 +106,13 @@ class Knowledge:
 
     # --- look-ups by the words people use ---
     def find_genre(self, text: str) -> Genre | None:
-        return _lookup(self._genre_words(), text)
+        return _lookup(self._genre_words, text)
 
     def find_mood(self, text: str) -> Mood | None:
-        return _lookup(self._mood_words(), text)
+        return _lookup(self._mood_words, text)
 
     def find_target(self, name: str) -> Target | None:
-        return _lookup(self._target_words(), name)
+        return _lookup(self._target_words, name)
 
     def stage(self, name: str) -> Stage:
         for stage in self.stages:
@@ -127,24 +127,24 @@ class Knowledge:
                 return inst
         return None
 
+    @cached_property
     def _genre_words(self) -> dict[str, Genre]:
         return _word_table(self.genres, lambda g: (g.name, g.id.split(".", 1)[1], *g.aliases))
 
+    @cached_property
     def _mood_words(self) -> dict[str, Mood]:
         return _word_table(self.moods, lambda m: (m.name, m.id.split(".", 1)[1], *m.synonyms))
 
+    @cached_property
     def _target_words(self) -> dict[str, Target]:
         return _word_table(self.targets, lambda t: (t.name, t.id.split(".", 1)[1]))
 
     def mood_words(self) -> dict[str, Mood]:
         """Every mood word and phrase (normalised) -> its mood."""
-        return self._mood_words()
+        return self._mood_words
 
     def genre_words(self) -> dict[str, Genre]:
-        return self._genre_words()
-
-    def __hash__(self) -> int:  # entries are frozen; identity is enough for caches
-        return id(self)
+        return self._genre_words
 
 
 def _word_table(entries: Iterable[E], words_of) -> dict[str, E]:  # type: ignore[no-untyped-def]

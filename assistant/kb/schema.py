@@ -216,8 +216,8 @@ class Instrument(Entry):
     role: Role
     program: int = Field(default=0, ge=0, le=127)
     """General MIDI program number, 0-based (0 = Acoustic Grand Piano)."""
-    register: tuple[int, int] = (48, 72)
-    """Comfortable MIDI pitch range for voicing."""
+    pitch_range: tuple[int, int] = (48, 72)
+    """Comfortable MIDI pitch range for voicing (lowest, highest)."""
 
 
 class Target(Entry):
