@@ -204,19 +204,31 @@ def _rank_modes(moods: tuple[Mood, ...], genre: Genre | None) -> list[tuple[Mode
     return [(mode, scores[mode], askers.get(mode, [])) for mode in order]
 
 
+# What each mode sounds like, in a phrase (the theory behind "why this mode").
+MODE_COLOUR: dict[str, str] = {
+    "major": "major's bright major third sounds open and settled",
+    "minor": "minor's lowered third sounds darker and heavier",
+    "dorian": "Dorian is minor with a raised sixth: moody, with a glimmer of light",
+    "phrygian": "Phrygian's flat second sounds tense, exotic and dark",
+    "lydian": "Lydian's raised fourth floats: bright, dreamy, full of possibility",
+    "mixolydian": "Mixolydian is major with a flat seventh: bright but earthy and relaxed",
+    "locrian": "Locrian's diminished tonic never settles: unstable and unsettling",
+}
+
+
 def _key_why(mode: Mode, tonic: str, askers: list, genre: Genre | None) -> str:
     name = f"{tonic} {mode}"
     if not askers:
         return f"{name}: a neutral, easy key to start from while the mood is still open."
-    parts = []
-    for who in askers[:2]:
-        if isinstance(who, Mood):
-            parts.append(f"{mode} suits '{who.name}': {who.why}")
-        else:
-            parts.append(f"{mode} is common in {who.name}: {who.why}")
+    moods = [w.name for w in askers if isinstance(w, Mood)]
+    why = f"{name}: {MODE_COLOUR[mode]}"
+    if moods:
+        why += f"; it fits {' and '.join(moods)}"
+    if genre and genre in askers:
+        why += f"; {mode} is common in {genre.name}"
     if genre and tonic in genre.keys:
-        parts.append(f"{tonic} is a common key in {genre.name}.")
-    return f"{name}: " + " ".join(parts)
+        why += f"; {tonic} is a comfortable, common key in {genre.name}"
+    return why + "."
 
 
 def suggest_keys(
@@ -354,13 +366,13 @@ def suggest_structure(
         why = f"The typical form in {genre.name}: {entry.why}"
         ids = (entry.id, genre.id)
     else:
-        candidates = sorted(kb.structures, key=lambda s: s.id)
-        pop_like = [s for s in candidates if "verse" in {x.name for x in s.sections}
-                    and "chorus" in {x.name for x in s.sections}]
-        pool = pop_like[:3] or candidates[:3]
+        # No genre yet: a pop form, a ballad form when the mood is quiet.
+        energy = sum(m.energy for m in reading.moods) / max(1, len(reading.moods))
+        wanted = "ballad" if reading.moods and energy <= 2 else "pop"
+        pool = [s for s in kb.structures if wanted in s.genres][:2] or list(kb.structures[:2])
         structure = pool[rng.randrange(len(pool))]
-        why = f"A well-worn form to start from: {structure.why}"
-        ids = (structure.id,)
+        why = f"A well-worn {wanted} form to start from: {structure.why}"
+        ids = (structure.id, *(m.id for m in reading.moods))
     sections = tuple(
         {"name": s.name, "bars": s.bars, "energy": s.energy} for s in structure.sections
     )

@@ -38,14 +38,14 @@ def _build(db: sqlite_utils.Database, kb: Knowledge, stamp: str) -> None:
             db[name].drop(ignore=True)
     if "tips_fts" in db.table_names():
         db["tips_fts"].drop(ignore=True)
-    db["meta"].insert_all(
+    db.table("meta").insert_all(
         [
             {"key": "fingerprint", "value": stamp},
             {"key": "version", "value": str(INDEX_VERSION)},
         ],
         pk="key",
     )
-    db["entries"].insert_all(
+    db.table("entries").insert_all(
         (
             {
                 "id": entry.id,
@@ -60,7 +60,7 @@ def _build(db: sqlite_utils.Database, kb: Knowledge, stamp: str) -> None:
         ),
         pk="id",
     )
-    db["tips"].insert_all(
+    db.table("tips").insert_all(
         (
             {
                 "id": tip.id,
@@ -74,7 +74,7 @@ def _build(db: sqlite_utils.Database, kb: Knowledge, stamp: str) -> None:
         ),
         pk="id",
     )
-    db["tips"].enable_fts(["title", "text", "why", "tags"], tokenize="porter", create_triggers=False)
+    db.table("tips").enable_fts(["title", "text", "why", "tags"], tokenize="porter", create_triggers=False)
 
 
 def open_index(kb: Knowledge | None = None) -> sqlite_utils.Database:
