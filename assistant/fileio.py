@@ -11,6 +11,12 @@ from pathlib import Path
 from assistant.errors import FileProblem
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def check_writable(path: Path) -> Path:
     """Fail early, with one line, when `path` cannot be written (before any slow work)."""
     path = Path(path).expanduser()
@@ -38,6 +44,7 @@ def atomic_path(path: Path, suffix: str | None = None) -> Iterator[Path]:
     )
     os.close(fd)
     tmp = Path(tmp_name)
+    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; outputs get the usual permissions
     try:
         yield tmp
         os.replace(tmp, path)
