@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import tempfile
 from collections.abc import Callable, Iterator
@@ -11,7 +12,9 @@ from pathlib import Path
 from assistant.errors import FileProblem
 
 
+@functools.cache
 def _umask() -> int:
+    """Read once: os.umask can only be read by setting it, which races with other threads."""
     mask = os.umask(0)
     os.umask(mask)
     return mask
