@@ -1,0 +1,521 @@
+"""The coach's Textual app: chat log, suggestions, Song sheet, stage stepper, previews.
+
+Fast start: this module imports only Textual. The coach, the store and everything heavy
+(pydantic, the knowledge base, music21, sqlite-utils) load after the first paint, on one
+"core" thread that also runs every turn, so the UI never waits and the core's objects
+(the coach, the store's SQLite connection) are only ever touched from that one thread.
+Previews render in a Textual thread worker (`exclusive=True`: a new one replaces the old).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from textual import events, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Button, Footer, Input
+from textual.worker import get_current_worker
+
+from assistant.tui.chat import ChatLog, HistoryInput
+from assistant.tui.options import OptionsBar
+from assistant.tui.play import PlayStatus, short_path
+from assistant.tui.sheet import SheetData, SongSheet
+from assistant.tui.stepper import TITLES, StageStepper
+
+if TYPE_CHECKING:
+    from assistant.coach import Coach, Option, PreviewRequest, Reply
+    from assistant.song import Song
+
+HISTORY_TURNS = 3
+
+
+@dataclass(frozen=True)
+class TurnResult:
+    """What the core thread hands the UI after a turn (plain values: attributes down)."""
+
+    user_text: str | None
+    reply: Reply
+    sheet: SheetData
+    stage: str
+    statuses: dict[str, str]
+    song: Song
+    save_error: str = ""
+    history: tuple[tuple[str, str], ...] = ()
+    """On resume: the last few (user, reply) turns of the session, oldest first."""
+
+
+def _resolve(source: Any, method: str) -> Any:
+    """An object, or a factory for it (a class or a function): call factories once."""
+    if source is None:
+        return None
+    if isinstance(source, type) or (callable(source) and not hasattr(source, method)):
+        return source()
+    return source
+
+
+def short_why(why: str, limit: int = 72) -> str:
+    """The first clause of a `why` (the whole one is the button's tooltip and `why N`)."""
+    text = " ".join(why.split())
+    for stop in (". ", "; "):
+        head, found, _ = text.partition(stop)
+        if found and len(head) >= 20:
+            text = head
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def options_markdown(options: tuple[Option, ...]) -> str:
+    """The options as they stay in the chat log (buttons come and go, the log stays)."""
+    lines = []
+    for option in options:
+        why = f" — *{short_why(option.why)}*" if option.why else ""
+        lines.append(f"- **{option.number}** · {option.label}{why}")
+    return "\n".join(lines)
+
+
+class CoachApp(App[int]):
+    """Build it with `make_app(coach, store)`; `coach` may be a factory for a fast start."""
+
+    CSS_PATH = "coach.tcss"
+    TITLE = "coach"
+    ENABLE_COMMAND_PALETTE = False
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (96, "-wide")]
+    BINDINGS = [
+        Binding("f1", "help", "Help"),
+        Binding("ctrl+p", "play", "Play"),
+        Binding("escape", "stop", "Stop"),
+        Binding("ctrl+s", "export", "Export"),
+        Binding("ctrl+t", "toggle_theme", "Theme"),
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("pageup", "scroll_chat(-1)", "Scroll up", show=False),
+        Binding("pagedown", "scroll_chat(1)", "Scroll down", show=False),
+    ]
+
+    def __init__(
+        self,
+        coach: Coach | Callable[[], Coach],
+        store: Any = None,
+        *,
+        session_id: Any = None,
+    ) -> None:
+        super().__init__()
+        self._coach_source = coach
+        self._store_source = store
+        self.coach: Coach | None = None
+        self.store: Any = None
+        self.session_id = session_id
+        self._core = ThreadPoolExecutor(max_workers=1, thread_name_prefix="coach-core")
+        self._queue: list[str] = []
+        self._turn_running = False
+        self._song: Song | None = None
+        self._player: Any = None
+        self._player_lock = threading.Lock()
+        self.last_wav: Path | None = None
+        self.last_export: Path | None = None
+        self.turns = 0
+        self._done_noted = False
+
+    # --- layout ---------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield StageStepper(id="stepper")
+        with Horizontal(id="main"):
+            with Vertical(id="left"):
+                yield ChatLog(id="chat")
+                yield OptionsBar(id="options")
+                yield PlayStatus(id="play-status")
+                yield HistoryInput(
+                    placeholder="Type here, Enter to send · F1 help",
+                    id="input",
+                )
+            with VerticalScroll(id="sheet-box", can_focus=False):
+                yield SongSheet(id="sheet")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#options", OptionsBar).display = False
+        self.query_one("#input", Input).focus()
+        self._set_status("busy", "starting the coach…")
+        # Paint first; the core (coach, knowledge, store) loads after this refresh.
+        self.call_after_refresh(self._submit, None)
+
+    async def on_unmount(self) -> None:
+        self._stop_player()
+        self._core.shutdown(wait=False, cancel_futures=True)
+
+    # --- turns ----------------------------------------------------------------------------
+    def _submit(self, text: str | None) -> None:
+        if self._turn_running:
+            if text is not None:
+                self._queue.append(text)
+            return
+        self._turn_running = True
+        self._turns(text)
+
+    @work(exclusive=False, group="turn")
+    async def _turns(self, text: str | None) -> None:
+        loop = asyncio.get_running_loop()
+        pending: list[str | None] = [text]
+        try:
+            while pending:
+                current = pending.pop(0)
+                try:
+                    result = await loop.run_in_executor(self._core, self._core_turn, current)
+                except Exception as error:  # the face must survive a broken core
+                    await self._chat.add_note(f"Something went wrong: {error}")
+                else:
+                    await self._show(result)
+                pending.extend(self._queue)
+                self._queue.clear()
+        finally:
+            self._turn_running = False
+
+    def _core_turn(self, text: str | None) -> TurnResult:
+        """Runs on the core thread: load on first use, take the turn, save it."""
+        from assistant.tui.sheet import sheet_data
+
+        history: tuple[tuple[str, str], ...] = ()
+        if self.coach is None:
+            self.coach = _resolve(self._coach_source, "handle")
+            self.store = _resolve(self._store_source, "save_turn")
+            history = self._history()
+        coach = self.coach
+        assert coach is not None
+        reply = coach.start() if text is None else coach.handle(text)
+        save_error = ""
+        try:
+            self._save_turn(coach, text, reply)
+        except Exception as error:  # a failed save is reported, the chat goes on
+            save_error = str(error)
+        song = coach.song.model_copy(deep=True)
+        return TurnResult(
+            user_text=text,
+            reply=reply,
+            sheet=sheet_data(song),
+            stage=reply.stage,
+            statuses={stage: state.status for stage, state in song.stages.items()},
+            song=song,
+            save_error=save_error,
+            history=history,
+        )
+
+    def _history(self) -> tuple[tuple[str, str], ...]:
+        """The end of a resumed session, so the chat does not start blank."""
+        if self.store is None:
+            return ()
+        session_id = self.session_id or getattr(self.store, "session_id", None)
+        if session_id is None:
+            return ()
+        try:
+            turns = self.store.turns(session_id)[-HISTORY_TURNS:]
+        except Exception:  # history is a courtesy: never block the start on it
+            return ()
+        return tuple((str(turn["user"]), str(turn["reply"])) for turn in turns)
+
+    def _save_turn(self, coach: Coach, text: str | None, reply: Reply) -> None:
+        """Every turn is saved before its reply is shown (the store: one transaction)."""
+        store = self.store
+        if store is None:
+            return
+        if self.session_id is None:
+            self.session_id = getattr(store, "session_id", None)
+        if text is None:
+            if self.session_id is not None:
+                store.save(self.session_id, coach)
+            return
+        self.session_id = store.save_turn(self.session_id, coach, text, reply)
+
+    async def _show(self, result: TurnResult) -> None:
+        reply = result.reply
+        status = self.query_one("#play-status", PlayStatus)
+        if status.state == "busy" and self.turns == 0:
+            status.set("idle")
+        if result.history:
+            await self._chat.add_note("Earlier in this session:")
+            for user_text, reply_text in result.history:
+                await self._chat.add_user(user_text)
+                await self._chat.add_coach(reply_text)
+        text = reply.text
+        if reply.options:
+            text = f"{text}\n\n{options_markdown(reply.options)}"
+        await self._chat.add_coach(text)
+        analysis = getattr(reply, "analysis", None)  # a mix analysis, when a reply has one
+        if isinstance(analysis, dict) and "integrated_lufs" in analysis:
+            await self._chat.add_mix(analysis)
+        await self.query_one("#options", OptionsBar).set_options(reply.options)
+        self.query_one("#sheet", SongSheet).show(result.sheet)
+        stepper = self.query_one("#stepper", StageStepper)
+        stepper.statuses = result.statuses
+        stepper.stage = result.stage
+        self._song = result.song
+        if result.save_error:
+            await self._chat.add_note(f"Could not save this turn: {result.save_error}")
+        if reply.preview is not None:
+            self.play_preview(reply.preview)
+        input_ = self.query_one("#input", HistoryInput)
+        if reply.options and not input_.value:
+            # Focus leaves the box so `1` picks option 1; any letter starts typing again.
+            self.query_one("#options", OptionsBar).focus_first()
+        elif not input_.has_focus:
+            self._focus_input()
+        if reply.done and not self._done_noted:
+            self._done_noted = True
+            await self._chat.add_note("All six stages are through. Ctrl+S exports the song.")
+        self.turns += 1  # a reply is on screen (tests and benchmarks wait on this)
+        if getattr(reply, "quit", False):
+            self.set_timer(0.8, lambda: self.exit(0))  # long enough to read the goodbye
+
+    def _focus_input(self) -> None:
+        """Focus the input at once (`Widget.focus` waits for the queued keys to go first)."""
+        input_ = self.query_one("#input", HistoryInput)
+        if len(self.screen_stack) == 1:
+            self.screen.set_focus(input_, scroll_visible=False)
+        else:
+            input_.focus()
+
+    @property
+    def _chat(self) -> ChatLog:
+        return self.query_one("#chat", ChatLog)
+
+    async def on_input_submitted(self, event: Input.Submitted) -> None:
+        await self._send(event.value)
+
+    async def _send(self, value: str) -> None:
+        text = value.strip()
+        if not text:
+            return
+        input_ = self.query_one("#input", HistoryInput)
+        input_.remember(text)
+        input_.value = ""
+        await self._chat.add_user(text)
+        self._submit(text)
+
+    async def pick(self, number: int) -> None:
+        """Choose a numbered suggestion, as if the user had typed its number."""
+        options = self.query_one("#options", OptionsBar)
+        if number not in options.numbers:
+            return
+        label = str(self.query_one(f"#opt-{number}", Button).label)
+        self._focus_input()
+        await options.set_options(())  # taken: no second pick of the same list
+        await self._chat.add_user(label)
+        self._submit(str(number))
+
+    async def on_options_bar_picked(self, message: OptionsBar.Picked) -> None:
+        await self.pick(message.number)
+
+    async def on_stage_stepper_chosen(self, message: StageStepper.Chosen) -> None:
+        """A click on a stage in the stepper: ask the coach to go there, in words."""
+        await self._send(f"let's do {TITLES[message.stage].lower()}")
+
+    async def on_options_bar_entered(self, message: OptionsBar.Entered) -> None:
+        input_ = self.query_one("#input", HistoryInput)
+        if input_.value.strip():
+            # Fast typing after a reply: the letters went to the input, so Enter sends them.
+            await self._send(input_.value)
+        else:
+            await self.pick(message.number)
+
+    async def on_key(self, event: events.Key) -> None:
+        """Keys the focused widget left alone: number keys pick, letters start typing."""
+        if len(self.screen_stack) > 1:
+            return
+        # The input keeps every printable key it is sent, so a printable key here was sent
+        # to another widget (an option button), maybe before focus moved: forward it.
+        input_ = self.query_one("#input", HistoryInput)
+        char = event.character
+        if event.key == "escape" and self.focused is not input_:
+            event.stop()  # (Esc stops a preview first: that binding wins while one plays)
+            self._focus_input()  # to type something that starts with a digit: "3/4"
+        elif char and char in "123456789":
+            event.stop()
+            await self.pick(int(char))
+        elif char == "?":
+            event.stop()
+            event.prevent_default()
+            self.action_help()
+        elif event.is_printable and char:
+            event.stop()
+            self._focus_input()  # now, not later: the next keys of a burst must land there
+            input_.insert_text_at_cursor(char)
+
+    # --- actions --------------------------------------------------------------------------
+    def action_help(self) -> None:
+        from assistant.tui.help import HelpScreen  # Markdown: not needed for the first paint
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_toggle_theme(self) -> None:
+        self.theme = "textual-light" if self.theme == "textual-dark" else "textual-dark"
+
+    def action_scroll_chat(self, direction: int) -> None:
+        chat = self._chat
+        if direction < 0:
+            chat.scroll_page_up()
+        else:
+            chat.scroll_page_down()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "stop":
+            return self.query_one("#play-status", PlayStatus).state in ("rendering", "playing")
+        return True
+
+    # --- previews -------------------------------------------------------------------------
+    async def action_play(self) -> None:
+        """Ctrl+P: the song so far. Said to the coach as "play", so the chat shows it and the
+        coach decides what "so far" means (8 bars of the progression, or the arrangement)."""
+        await self._send("play")
+
+    def play_preview(self, request: PreviewRequest) -> None:
+        self._stop_player()
+        self._set_status("rendering", f"rendering {request.label}…")
+        self._preview_worker(request)
+
+    def action_stop(self) -> None:
+        self.workers.cancel_group(self, "preview")
+        self._stop_player()
+        status = self.query_one("#play-status", PlayStatus)
+        if status.state == "playing" and self.last_wav is not None:
+            self._set_status("saved", f"stopped; saved {self.last_wav.name}")
+        elif status.state == "rendering":
+            self._set_status("idle")
+
+    def _set_status(self, state: str, text: str = "") -> None:
+        self.query_one("#play-status", PlayStatus).set(state, text)
+        self.refresh_bindings()
+
+    def _status_from_thread(self, state: str, text: str = "") -> None:
+        self.call_from_thread(self._set_status, state, text)
+
+    @work(thread=True, exclusive=True, group="preview")
+    def _preview_worker(self, request: PreviewRequest) -> None:
+        worker = get_current_worker()
+        try:
+            from assistant.render import default_preview_path, preview
+
+            wav = default_preview_path(request.label)  # previews/<label>-<time>.wav, unique
+            # no bars and no section = the whole arranged song (as the plain chat does)
+            whole = request.bars is None and request.section is None
+            result = preview(
+                request.song,
+                wav,
+                midi_path=wav.with_suffix(".mid"),
+                section=request.section,
+                bars=request.bars,
+                demo=whole and bool(request.song.sections),
+            )
+        except Exception as error:  # soundfont missing, bad song: a status line, not a crash
+            if not worker.is_cancelled:
+                self._status_from_thread("error", f"Could not render the preview: {error}")
+            return
+        self.last_wav = wav
+        if worker.is_cancelled:
+            return
+        seconds = float(result.duration_s or 0.0)
+        note = f"Preview saved: {wav} ({seconds:.1f} s; MIDI beside it)"
+        self.call_from_thread(self.call_later, self._chat.add_note, note)
+        self._play_file(wav, request.label, seconds, worker)
+
+    def _play_file(self, wav: Path, label: str, duration: float, worker: Any) -> None:
+        """Play with the system player if there is one; otherwise say where the WAV is."""
+        import subprocess
+        import time
+
+        command = player_command()
+        saved = f"saved {wav.name}"  # the whole path is in the chat note
+        if not command:
+            self._status_from_thread("saved", f"{saved} (no audio player found)")
+            return
+        with self._player_lock:
+            if worker.is_cancelled:
+                return
+            try:
+                self._player = player = subprocess.Popen(
+                    [*command, str(wav)],
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,  # players print ALSA errors: the screen is ours
+                    start_new_session=True,
+                )
+            except OSError as error:
+                self._status_from_thread("saved", f"{saved} (cannot run {command[0]}: {error})")
+                return
+        self._status_from_thread("playing", f"playing {label} · Esc stops")
+        started = time.monotonic()
+        code = player.wait()
+        if worker.is_cancelled:
+            return
+        # Players without a sound card often exit at once, some with status 0 (ffplay).
+        if code != 0 or time.monotonic() - started < duration * 0.5:
+            self._status_from_thread("saved", f"{saved} (no audio output here)")
+        else:
+            self._status_from_thread("saved", f"played {label}; {saved}")
+
+    def _stop_player(self) -> None:
+        with self._player_lock:
+            player, self._player = self._player, None
+        if player is not None and player.poll() is None:
+            player.terminate()
+
+    # --- export ---------------------------------------------------------------------------
+    def action_export(self) -> None:
+        if self._song is None:
+            self._set_status("error", "Nothing to export yet: the coach is still starting.")
+            return
+        self._set_status("busy", "exporting (rendering the demo)…")
+        self._export_worker(self._song, self.session_id)
+
+    @work(thread=True, exclusive=True, group="export")
+    def _export_worker(self, song: Song, session_id: Any) -> None:
+        """Renders the demo too, so it runs beside the turns, on a copy of the sheet."""
+        from assistant import paths
+        from assistant.export import export_song
+
+        folder = paths.data_dir() / "exports" / f"session-{session_id or 'current'}"
+        try:
+            export_song(song, folder)
+        except Exception as error:  # a bad path or soundfont: say so, keep going
+            self._status_from_thread("error", f"Export failed: {error}")
+            return
+        self.last_export = folder
+        self._status_from_thread("saved", f"exported to {short_path(folder)}")
+        note = f"Exported song.json, song.md, song.mid and preview.wav to {folder}"
+        self.call_from_thread(self.call_later, self._chat.add_note, note)
+
+
+def player_command() -> list[str] | None:
+    """The system's command-line audio player, if any (`COACH_NO_PLAY` turns playing off)."""
+    import os
+    import shutil
+
+    if os.environ.get("COACH_NO_PLAY"):
+        return None
+    for command in (
+        ["afplay"],
+        ["paplay"],
+        ["pw-play"],
+        ["aplay", "-q"],
+        ["ffplay", "-nodisp", "-autoexit", "-loglevel", "quiet"],
+    ):
+        if shutil.which(command[0]):
+            return command
+    return None
+
+
+def make_app(coach: Coach | Callable[[], Coach], store: Any = None, **kwargs: Any) -> CoachApp:
+    """The one app factory: the CLI, the tests and the snapshot tests all use it."""
+    return CoachApp(coach, store, **kwargs)
+
+
+def run_tui(coach: Coach | Callable[[], Coach], store: Any = None, **kwargs: Any) -> int:
+    """Run the full-screen coach until the user quits; returns the exit code."""
+    app = make_app(coach, store, **kwargs)
+    code = app.run()
+    return int(code or 0)
