@@ -1,0 +1,31 @@
+"""Run every benchmark script in this folder, one after another, and print their tables.
+
+`make bench` runs this. Each script prints a markdown table of its own; the README's figures
+are copied from a run of this on the machine named at the top of each table.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def main(argv: list[str]) -> int:
+    wanted = set(argv)
+    scripts = sorted(p for p in HERE.glob("bench_*.py") if not wanted or p.stem in wanted)
+    failed = 0
+    for script in scripts:
+        print(f"\n## {script.stem}\n", flush=True)
+        start = time.perf_counter()
+        result = subprocess.run([sys.executable, str(script)], cwd=HERE)
+        failed += result.returncode != 0
+        print(f"\n({script.name}: {time.perf_counter() - start:.0f} s)", flush=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
