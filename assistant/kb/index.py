@@ -98,7 +98,7 @@ def open_index(kb: Knowledge | None = None) -> sqlite_utils.Database:
 
 def _fts_query(db: sqlite_utils.Database, text: str) -> str:
     """Any of the meaningful words, each quoted (bm25 ranks tips matching more words first)."""
-    words = [w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in _STOPWORDS]
+    words = [w for w in re.findall(r"[a-z0-9]+", text.lower()) if len(w) > 1 and w not in _STOPWORDS]
     if not words:
         return ""
     return " OR ".join(db.quote_fts(word) for word in dict.fromkeys(words))

@@ -1,0 +1,169 @@
+"""`coach` (no command) and `coach chat [--plain]`: open the coach on the last unfinished
+session (or a new one with --new). The full-screen TUI when the terminal allows it; otherwise,
+or with --plain, a line-by-line chat on stdin/stdout for scripts and screen readers.
+
+Every turn is saved before its reply is printed, so killing the process loses at most the
+line being typed. End of input ends the chat cleanly (exit 0).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import re
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from assistant.coach import Coach, PreviewRequest, Reply
+    from assistant.store import Store
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "chat",
+        help="talk to the coach (full screen, or --plain line by line)",
+        description="Open the coach on your last unfinished session. --plain reads lines from "
+        "stdin and prints replies on stdout (for scripts, screen readers and simple terminals).",
+    )
+    parser.add_argument("--plain", action="store_true", help="line-by-line chat, no TUI")
+    parser.add_argument("--new", action="store_true", help="start a new session")
+    parser.add_argument(
+        "--session", metavar="ID", help="open this session (see `coach sessions list`)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    return open_coach(new=args.new, plain=args.plain, session=args.session)
+
+
+def _tui_available() -> bool:
+    try:
+        return importlib.util.find_spec("assistant.tui.app") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def open_coach(new: bool, plain: bool, session: str | None = None) -> int:
+    """`coach` with no command: the TUI if possible, else (or with --plain) the plain chat."""
+    from assistant.store import Store
+
+    store = Store()  # a corrupt or newer database stops here with one clear line
+    interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    tui: Callable[..., int] | None = None
+    if not plain and interactive and _tui_available():
+        try:
+            from assistant.tui.app import run_tui as tui
+        except ImportError:  # a broken Textual install: the plain chat still works
+            tui = None
+    if tui is not None:
+
+        def make_coach() -> Coach:  # runs on the TUI's core thread, after the first paint
+            coach = store.resume(new=new, session=session)
+            coach.kb  # noqa: B018 -- load the knowledge now, not in the middle of a turn
+            return coach
+
+        return tui(make_coach, store)
+    return plain_chat(store, new=new, session=session)
+
+
+# --- the plain chat --------------------------------------------------------------------------
+def plain_text(markdown: str) -> str:
+    """Markdown -> plain lines a screen reader reads well."""
+    lines = []
+    for line in markdown.splitlines():
+        heading = re.match(r"^(#{1,6})\s+(.*)$", line)
+        if heading:
+            title = heading.group(2).strip()
+            lines += ["", title, ("=" if len(heading.group(1)) <= 2 else "-") * len(title)]
+            continue
+        line = re.sub(r"^>\s?", "", line)  # quotes: "> " marks what the user typed here
+        line = re.sub(r"\*\*(.+?)\*\*", r"\1", line)
+        line = re.sub(r"(?<!\w)_(.+?)_(?!\w)", r"\1", line)
+        line = re.sub(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])", r"\1", line)
+        line = line.replace("`", "")
+        line = re.sub(r"^- \[ \] ", "- [ ] ", line)
+        lines.append(line)
+    text = "\n".join(lines)
+    return re.sub(r"\n{3,}", "\n\n", text).strip("\n")
+
+
+def print_reply(reply: Reply, out: TextIO) -> None:
+    out.write(plain_text(reply.text) + "\n")
+    for option in reply.options:
+        out.write(f"  {option.number}. {option.label}\n")
+        if option.why:
+            out.write(f"     {option.why}\n")
+    if reply.options:
+        out.write("Pick a number, or say “play N”, “why N”, “more”.\n")
+    out.flush()
+
+
+def render_preview(request: PreviewRequest) -> str:
+    """Render a preview to a WAV in the previews folder; play it if a player exists."""
+    from assistant.errors import CoachError
+    from assistant.render import default_preview_path, preview
+
+    path = default_preview_path(request.song.title or "preview")
+    try:
+        whole = request.bars is None and request.section is None and bool(request.song.sections)
+        result = preview(request.song, path, section=request.section, bars=request.bars,
+                         demo=whole)
+    except CoachError as error:
+        return f"Could not render the preview: {error}"
+    text = f"Saved the preview ({result.duration_s:.1f} s) to {result.wav}"
+    if os.environ.get("COACH_NO_PLAY") or result.wav is None:
+        return text + "."
+    from assistant.render import play
+
+    found = play.find_player()
+    if found is None:
+        return text + " (no audio player found: open the WAV in any player)."
+    try:
+        # in the background: the chat goes on while it plays
+        started = play.start(result.wav)
+    except Exception:  # a player that fails to start is not worth ending the chat
+        started = None
+    return text + (f" — playing it with {found[0]}." if started is not None else ".")
+
+
+def plain_chat(store: Store, *, new: bool = False, session: str | None = None,
+               stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
+    """The coach line by line. Returns 0 at end of input or on "quit"."""
+    stdin = stdin or sys.stdin
+    out = stdout or sys.stdout
+    if out is sys.stdout and hasattr(out, "reconfigure"):
+        # a terminal that cannot show “quotes” or ♪ gets a ? instead of a crash
+        out.reconfigure(errors="replace")
+    coach = store.resume(new=new, session=session)
+    coach.kb  # noqa: B018 -- a broken knowledge file stops here: one line, exit 2
+    session_id = store.session_id
+    assert session_id is not None
+    interactive = stdin.isatty()
+    reply = coach.start()
+    store.save(session_id, coach)
+    out.write(f"(session {session_id})\n")
+    print_reply(reply, out)
+    while True:
+        if interactive:
+            out.write("you> ")
+            out.flush()
+        line = stdin.readline()
+        if not line:
+            break
+        text = line.rstrip("\r\n")
+        if not interactive:
+            out.write(f"\n> {text}\n")
+        reply = coach.handle(text)
+        store.save_turn(session_id, coach, text, reply)  # saved before it is shown
+        print_reply(reply, out)
+        if reply.preview is not None:
+            out.write(render_preview(reply.preview) + "\n")
+            out.flush()
+        if reply.quit:
+            return 0
+    out.write(f"\nSaved (session {session_id}). `coach` picks up where you left off.\n")
+    out.flush()
+    return 0

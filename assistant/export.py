@@ -1,0 +1,140 @@
+"""Session export: song.json, song.md (a readable sheet with every decision and its why, the
+checklists and the structure), song.mid and preview.wav — each written whole or not at all."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from assistant import fileio
+from assistant.errors import FileProblem
+from assistant.song import STAGE_TITLES, STAGES, Song
+
+if TYPE_CHECKING:
+    from assistant.kb.loader import Knowledge
+    from assistant.render import RenderResult
+
+FILES = ("song.json", "song.md", "song.mid", "preview.wav")
+
+
+def _checklists(kb: Knowledge | None) -> dict[str, tuple[str, ...]]:
+    if kb is None:
+        try:
+            from assistant.kb.loader import knowledge
+
+            kb = knowledge()
+        except Exception:  # the sheet is still worth writing without the checklists
+            return {}
+    lists: dict[str, tuple[str, ...]] = {}
+    for stage in STAGES:
+        try:
+            lists[stage] = kb.stage(stage).checklist
+        except KeyError:
+            continue
+    return lists
+
+
+def song_markdown(song: Song, kb: Knowledge | None = None, render: RenderResult | None = None,
+                  placeholders: list[str] | None = None) -> str:
+    """The whole song sheet as Markdown."""
+    from assistant.stages.summary import chords, fmt_time
+
+    lines = [f"# {song.title}", ""]
+    rows = [
+        ("Mood", ", ".join(song.moods) or "—"),
+        ("In your words", song.mood_text or "—"),
+        ("Genre", song.genre or "—"),
+        ("References", ", ".join(song.references) or "—"),
+        ("Key", song.key.name if song.key else "—"),
+        ("Tempo", f"{song.tempo:g} bpm" if song.tempo else "—"),
+        ("Meter", song.meter),
+        ("Length asked", fmt_time(song.length_s) if song.length_s else "—"),
+        ("Progression", chords(song)),
+        ("Line-up", ", ".join(f"{i.name} ({i.role})" for i in song.instrumentation) or "—"),
+    ]
+    lines += ["| | |", "|---|---|"] + [f"| {k} | {v} |" for k, v in rows]
+
+    lines += ["", "## Structure", ""]
+    if song.sections:
+        lines += ["| # | section | bars | energy | playing | chords |",
+                  "|---|---|---|---|---|---|"]
+        for n, s in enumerate(song.sections, 1):
+            playing = "everyone" if s.instruments is None else (", ".join(s.instruments) or "—")
+            prog = " ".join(s.progression) if s.progression else "song's"
+            lines.append(f"| {n} | {s.name} | {s.bars} | {'▮' * s.energy} {s.energy}/5 | "
+                         f"{playing} | {prog} |")
+        lines.append(f"\n{song.total_bars} bars, {fmt_time(song.duration_s())} at "
+                     f"{song.tempo or 100:g} bpm.")
+    else:
+        lines.append("No structure yet.")
+
+    checklists = _checklists(kb)
+    lines += ["", "## Decisions, stage by stage"]
+    for stage in STAGES:
+        state = song.stages[stage]
+        lines += ["", f"### {STAGE_TITLES[stage]} ({state.status})", ""]
+        decided = [d for d in song.decisions if d.stage == stage]
+        for d in decided:
+            rules = f" _(rules: {', '.join(d.rule_ids)})_" if d.rule_ids else ""
+            lines.append(f"- **{d.field}**: {d.value} — {d.why or 'your choice'}{rules}")
+        if not decided:
+            lines.append("- nothing decided yet")
+        if state.notes:
+            lines += ["", "Notes:"] + [f"- {n}" for n in state.notes]
+        if checklists.get(stage):
+            done = set(state.checklist_done)
+            lines += ["", "Checklist:"]
+            lines += [f"- [{'x' if i in done else ' '}] {i}" for i in checklists[stage]]
+
+    lines += ["", "## Targets", "",
+              f"- Recording: peaks {song.recording.peak_min_dbfs:g} to "
+              f"{song.recording.peak_max_dbfs:g} dBFS, noise floor below "
+              f"{song.recording.noise_floor_max_dbfs:g} dBFS, {song.recording.sample_rate} Hz / "
+              f"{song.recording.bit_depth}-bit"
+              + (f"; sources: {', '.join(song.recording.sources)}" if song.recording.sources
+                 else "")]
+    if song.mix.platform:
+        lines.append(f"- Release: {song.mix.platform}, {song.mix.lufs:g} LUFS integrated, "
+                     f"true peak {song.mix.true_peak_dbtp:g} dBTP")
+    lines += ["", "## Files", "",
+              "- `song.json`: the sheet (open it again with the coach's tools)",
+              "- `song.mid`: the arrangement as a type-1 MIDI file — drag it into your DAW",
+              "- `preview.wav`: the demo rendered with FluidSynth"]
+    if placeholders:
+        lines.append(f"- the demo used placeholders for what is not decided yet: "
+                     f"{', '.join(placeholders)}")
+    if render is not None:
+        lines.append(f"- demo: {render.bars} bars, {render.duration_s:.1f} s"
+                     + (f", {render.lufs:.1f} LUFS" if render.lufs is not None else ""))
+    return "\n".join(lines) + "\n"
+
+
+def export_song(song: Song, folder: str | Path, *, kb: Knowledge | None = None,
+                soundfont: str | Path | None = None) -> dict[str, Any]:
+    """Write the four files into `folder` (created if needed). Returns their paths."""
+    from assistant.render import preview
+    from assistant.stages.music import renderable
+
+    folder = Path(folder).expanduser()
+    if folder.exists() and not folder.is_dir():
+        raise FileProblem(f"cannot export to {folder}: it is a file, not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise FileProblem(f"cannot create {folder}: {error.strerror or error}") from None
+    placeholders = [name for name, missing in (
+        ("key", song.key is None), ("tempo", song.tempo is None),
+        ("progression", not song.progression)) if missing]
+    demo = renderable(song)
+    # MIDI and WAV first (the slow, failure-prone part), then the sheet that describes them
+    result = preview(demo, folder / "preview.wav", folder / "song.mid",
+                     demo=bool(demo.sections), bars=None if demo.sections else 8,
+                     soundfont=soundfont)
+    fileio.write_text(folder / "song.json", song.to_json() + "\n")
+    fileio.write_text(folder / "song.md", song_markdown(song, kb, result, placeholders))
+    return {
+        "folder": str(folder),
+        "files": {name: str(folder / name) for name in FILES},
+        "demo_s": round(result.duration_s, 2),
+        "placeholders": placeholders,
+    }

@@ -1,0 +1,84 @@
+"""The sheet in words: a stage's summary and checklist, the `status` sheet, the final recap."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from assistant.song import STAGE_TITLES, STAGES, Song, StageName
+
+
+def fmt_time(seconds: float) -> str:
+    seconds = round(seconds)
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def decisions_lines(song: Song, stage: StageName) -> list[str]:
+    lines = []
+    for d in song.decisions:
+        if d.stage != stage:
+            continue
+        why = f" — {d.why}" if d.why else ""
+        lines.append(f"- **{d.field}**: {d.value}{why}")
+    return lines
+
+
+def checklist_lines(song: Song, stage: StageName, checklist: Sequence[str]) -> list[str]:
+    done = set(song.stages[stage].checklist_done)
+    return [f"- [{'x' if item in done else ' '}] {item}" for item in checklist]
+
+
+def stage_summary(song: Song, stage: StageName, checklist: Sequence[str]) -> str:
+    title = STAGE_TITLES[stage]
+    lines = [f"### {title}: summary"]
+    decided = decisions_lines(song, stage)
+    lines += decided or ["- nothing decided here yet — you can come back any time"]
+    notes = song.stages[stage].notes
+    if notes:
+        lines += ["", "Notes:"] + [f"- {n}" for n in notes]
+    if checklist:
+        lines += ["", f"**{title} checklist**", *checklist_lines(song, stage, checklist)]
+    return "\n".join(lines)
+
+
+def chords(song: Song) -> str:
+    from assistant.stages.music import chord_line
+
+    return chord_line(song.progression, song.key) if song.progression else "—"
+
+
+def sheet_markdown(song: Song) -> str:
+    """The Song sheet so far, for `status`."""
+    lines = [f"**{song.title}**", ""]
+    rows = [
+        ("Mood", ", ".join(song.moods) or (song.mood_text or "—")),
+        ("Genre", song.genre or "—"),
+        ("References", ", ".join(song.references) or "—"),
+        ("Key", song.key.name if song.key else "—"),
+        ("Tempo", f"{song.tempo:g} bpm" if song.tempo else "—"),
+        ("Meter", song.meter),
+        ("Length", fmt_time(song.length_s) if song.length_s else "—"),
+        ("Progression", chords(song)),
+    ]
+    lines += [f"- {name}: {value}" for name, value in rows]
+    if song.sections:
+        lines.append(f"- Structure ({song.total_bars} bars, {fmt_time(song.duration_s())}):")
+        for s in song.sections:
+            inst = "" if s.instruments is None else f" — {', '.join(s.instruments) or 'silence'}"
+            lines.append(f"  - {s.name} · {s.bars} bars · energy {s.energy}/5{inst}")
+    if song.instrumentation:
+        lines.append("- Line-up: " + ", ".join(i.name for i in song.instrumentation))
+    if song.recording.sources:
+        lines.append("- Recording: " + ", ".join(song.recording.sources))
+    if song.mix.platform:
+        lines.append(f"- Release target: {song.mix.platform} ({song.mix.lufs:g} LUFS, "
+                     f"{song.mix.true_peak_dbtp:g} dBTP)")
+    marks = {"done": "✓", "active": "▶", "skipped": "–", "todo": "·"}
+    lines.append("- Stages: " + "  ".join(
+        f"{marks[song.stages[s].status]} {STAGE_TITLES[s]}" for s in STAGES))
+    return "\n".join(lines)
+
+
+def final_summary(song: Song) -> str:
+    return ("## Done: all six stages\n\n" + sheet_markdown(song) + "\n\nExport everything "
+            "(song.json, song.md, song.mid, preview.wav) with `coach sessions export ID --to DIR`"
+            " — or Ctrl+S in the full-screen coach.")

@@ -1,0 +1,140 @@
+"""`coach chat --plain`: the same conversation line by line on stdin/stdout."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import subprocess
+import sys
+import threading
+import time
+import wave
+from pathlib import Path
+
+from assistant.song import STAGE_TITLES, STAGES
+from tests.conftest import REPO, run_coach
+
+# One scripted answer per stage; "let's do X" lands in X whether or not the previous stage
+# finished on its own, so the script does not depend on how many questions a stage asks.
+SCRIPT = "\n".join([
+    "something sad and slow", "1",
+    "let's do composition", "1",
+    "let's do arrangement", "about 3 minutes", "1",
+    "let's do recording", "vocals and acoustic guitar",
+    "let's do editing", "keep the feel",
+    "let's do mixing", "1", "next",
+]) + "\n"
+
+
+def headings(out: str) -> list[str]:
+    """Stage titles printed as headings (a title line underlined with ===)."""
+    lines = out.splitlines()
+    return [lines[i] for i in range(len(lines) - 1)
+            if lines[i] in STAGE_TITLES.values() and set(lines[i + 1]) == {"="}]
+
+
+def test_scripted_session_walks_all_six_stages_and_exits_0() -> None:
+    result = run_coach("chat", "--plain", input=SCRIPT, env={"COACH_NO_PLAY": "1"})
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    titles = headings(result.stdout)
+    order = [STAGE_TITLES[s] for s in STAGES]
+    assert [t for t in order if t in titles] == order, titles
+    first = [titles.index(t) for t in order]
+    assert first == sorted(first)
+    assert "Done: all six stages" in result.stdout
+    assert "Saved (session 1)" in result.stdout
+
+
+def test_end_of_input_mid_conversation_is_clean() -> None:
+    result = run_coach("chat", "--plain", input="dark but danceable\n")
+    assert result.returncode == 0 and result.stderr.count("Traceback") == 0
+    assert "1. " in result.stdout and "Saved (session" in result.stdout
+    empty = run_coach("chat", "--plain", "--new", input="")
+    assert empty.returncode == 0 and "(session 2)" in empty.stdout
+
+
+def test_quit_ends_with_0() -> None:
+    result = run_coach("chat", "--plain", input="quit\nsad\n")
+    assert result.returncode == 0
+    assert "see you next time" in result.stdout
+    assert "> sad" not in result.stdout  # nothing read after quit
+
+
+def test_play_renders_a_preview_and_says_where(coach_home: Path) -> None:
+    result = run_coach("chat", "--plain", input="sad and slow\nplay 1\n",
+                       env={"COACH_NO_PLAY": "1"})
+    assert result.returncode == 0, result.stderr
+    line = next(x for x in result.stdout.splitlines() if x.startswith("Saved the preview"))
+    path = Path(line.split(" to ", 1)[1].rstrip("."))
+    assert path.is_file() and path.is_relative_to(coach_home)
+    with wave.open(str(path)) as wav:
+        assert wav.getnframes() > wav.getframerate() * 5  # 8 slow bars: well over 5 s
+
+
+def test_killed_mid_session_resumes_with_its_state(coach_home: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(REPO), "COACH_NO_PLAY": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "assistant", "chat", "--plain"], cwd=REPO, env=env,
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        bufsize=1,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    lines: queue.Queue[str] = queue.Queue()
+    reader = threading.Thread(
+        target=lambda: [lines.put(x) for x in iter(proc.stdout.readline, "")],  # type: ignore[union-attr]
+        daemon=True,
+    )
+    reader.start()
+
+    def read_until(marker: str, limit: float = 60) -> str:
+        seen: list[str] = []
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            try:
+                line = lines.get(timeout=max(0.01, deadline - time.monotonic()))
+            except queue.Empty:
+                break
+            seen.append(line)
+            if marker in line:
+                return "".join(seen)
+        raise AssertionError(f"{marker!r} never came: {''.join(seen)[-500:]}")
+
+    try:
+        read_until("How should")
+        proc.stdin.write("something sad and slow\n")
+        read_until("Pick a number")
+        proc.stdin.write("1\n")
+        read_until("Composition")
+        proc.stdin.write("make it faster\n")
+        read_until("Changed:")
+        proc.stdin.write("this line is being typed when the process dies")  # no newline
+        proc.stdin.flush()
+    finally:
+        proc.kill()  # SIGKILL: no clean-up, no atexit
+        proc.wait(timeout=10)
+
+    listed = json.loads(run_coach("sessions", "list", "--json").stdout)["sessions"]
+    assert len(listed) == 1
+    session = listed[0]
+    assert session["stage"] == "composition"
+    assert session["key"] and session["tempo"]
+    resumed = run_coach("chat", "--plain", input="status\n")
+    assert resumed.returncode == 0
+    assert "Welcome back" in resumed.stdout
+    assert session["key"] in resumed.stdout and f"{session['tempo']:g} bpm" in resumed.stdout
+    turns = run_coach("sessions", "show", "1", "--json")
+    assert json.loads(turns.stdout)["turns"] == 4  # the three typed turns, then "status"
+
+
+def test_corrupt_database_is_one_line_exit_2(coach_home: Path) -> None:
+    db = coach_home / "sessions.db"
+    db.write_bytes(b"not sqlite at all" * 100)
+    for args in (("chat", "--plain"), ()):
+        result = run_coach(*args, input="sad\n")
+        assert result.returncode == 2
+        assert "Traceback" not in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
+        assert "sessions.db" in result.stderr
+    assert db.read_bytes() == b"not sqlite at all" * 100
