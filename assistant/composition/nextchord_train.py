@@ -1,0 +1,283 @@
+"""Building the next-chord model from songs: n-gram counts, then log-linear weights.
+
+Used by `tools/build_next_chord.py` and `benchmarks/eval_next_chord.py` (never at run time;
+numpy and scipy are imported inside the functions). The weights are fitted on held-out folds:
+each training song's features come from counts that did not see that song, so the weights
+learn how far to trust the corpus against the song's own history, as on a new song.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from assistant.composition.chords import INDEX, class_numeral
+from assistant.composition.corpus import SongChords
+from assistant.composition.nextchord import (
+    FEATURES,
+    FORMAT,
+    WEIGHT_SETS,
+    NextChordModel,
+    weight_set,
+)
+
+DEFAULT_PARAMS: dict[str, float] = {
+    "order": 4,
+    "discount": 0.75,
+    "other_family_weight": 0.2,
+    "genre_boost": 3.0,
+}
+GENRES: dict[str, dict[str, Any]] = {
+    "billboard": {
+        "style": "US chart pop, rock, soul and R&B, 1958-1991",
+        "aliases": ["rock", "classic rock", "rock and roll", "rock & roll", "soul", "funk",
+                    "r&b", "rnb", "motown", "disco", "blues", "country", "folk", "oldies",
+                    "doo-wop", "gospel", "singer-songwriter", "americana"],
+    },
+    "pop909": {
+        "style": "Chinese pop songs and ballads (piano arrangements)",
+        "aliases": ["c-pop", "cpop", "mandopop", "cantopop", "chinese pop", "ballad",
+                    "pop ballad", "k-pop", "j-pop", "anime", "asian pop"],
+    },
+}
+L2 = 1e-3
+CORPUS_WEIGHT = {"billboard": 3.0, "pop909": 1.0}
+"""Events from the expert-labelled songs count more when fitting the weights: POP909's
+automatic labels flicker, which would teach the model to distrust the song's history."""
+
+
+def count_ngrams(songs: Iterable[SongChords], order: int) -> dict[str, Any]:
+    """{corpus: {family: {context: {next: count}}}}, contexts of 0..order-1 chords."""
+    counts: dict[str, Any] = {}
+    for song in songs:
+        numerals = [class_numeral(c) for c in song.chords]
+        for i, target in enumerate(numerals):
+            fam = "minor" if song.minor[i] else "major"
+            table = counts.setdefault(song.corpus, {}).setdefault(fam, {})
+            for n in range(0, order):
+                if i - n < 0:
+                    break
+                context = " ".join(numerals[i - n:i])
+                row = table.setdefault(context, {})
+                row[target] = row.get(target, 0) + 1
+    return counts
+
+
+def merge_counts(*tables: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for table in tables:
+        for corpus, by_family in table.items():
+            for fam, contexts in by_family.items():
+                dest = out.setdefault(corpus, {}).setdefault(fam, {})
+                for context, row in contexts.items():
+                    drow = dest.setdefault(context, {})
+                    for numeral, count in row.items():
+                        drow[numeral] = drow.get(numeral, 0) + count
+    return out
+
+
+def model_from_counts(counts: dict[str, Any], params: dict[str, float] | None = None,
+                      weights: dict[str, list[float]] | None = None) -> NextChordModel:
+    data = {
+        "format": FORMAT,
+        "params": dict(params or DEFAULT_PARAMS),
+        "genres": GENRES,
+        "counts": counts,
+        "weights": weights or {},
+    }
+    return NextChordModel(data)
+
+
+Setting = str  # "whole" (the song so far) or "last3" (only the last three chords)
+
+
+def history(song: SongChords, t: int, setting: Setting) -> list[Any]:
+    return song.chords[: t + 1] if setting == "whole" else song.chords[max(0, t - 2): t + 1]
+
+
+@dataclass
+class Events:
+    """Feature tensors for chord changes (numpy arrays)."""
+
+    x: Any
+    """(events, features, classes) feature values."""
+    y: Any
+    """Index of the chord that came next."""
+    mask: Any
+    """(events, classes): False on the current chord, which is never a change."""
+    corpus: Any
+    """Corpus name of each event's song."""
+    length: Any
+    """Number of chords in the history."""
+
+    def select(self, which: Any) -> Events:
+        return Events(self.x[which], self.y[which], self.mask[which], self.corpus[which],
+                      self.length[which])
+
+    @staticmethod
+    def concat(parts: Sequence[Events]) -> Events:
+        import numpy as np
+
+        return Events(*(np.concatenate([getattr(p, f) for p in parts])
+                        for f in ("x", "y", "mask", "corpus", "length")))
+
+
+def events(
+    songs: Sequence[SongChords],
+    model: NextChordModel,
+    settings: Sequence[Setting] = ("whole", "last3"),
+    genre_of: Callable[[SongChords], str | None] | None = None,
+) -> Events:
+    """Every chord change of the songs in each setting. A last-3 history of a change near the
+    start is the whole song so far: when both settings are asked for, it appears once."""
+    import numpy as np
+
+    xs, ys, masks, corpora, lengths = [], [], [], [], []
+    for song in songs:
+        genre = genre_of(song) if genre_of else None
+        for t in range(len(song.chords) - 1):
+            for setting in settings:
+                if setting == "last3" and t < 3 and "whole" in settings:
+                    continue
+                h = history(song, t, setting)
+                rows = model.features(h, "minor" if song.minor[t] else "major", genre)
+                xs.append(np.asarray(rows, dtype=np.float32))
+                ys.append(INDEX[song.chords[t + 1]])
+                mask = np.ones(len(INDEX), dtype=bool)
+                mask[INDEX[h[-1]]] = False
+                masks.append(mask)
+                corpora.append(song.corpus)
+                lengths.append(len(h))
+    n_classes = len(INDEX)
+    if not xs:
+        return Events(np.zeros((0, len(FEATURES), n_classes), np.float32), np.zeros(0, int),
+                      np.zeros((0, n_classes), bool), np.zeros(0, str), np.zeros(0, int))
+    return Events(np.stack(xs), np.asarray(ys), np.stack(masks), np.asarray(corpora),
+                  np.asarray(lengths))
+
+
+def fit_weights(data: Events, l2: float = L2, features: Sequence[str] | None = None,
+                corpus_weight: dict[str, float] | None = None) -> list[float]:
+    """Maximum-likelihood log-linear weights (softmax over the allowed classes), L2-penalised.
+    With `features`, only those are used (the others get weight 0): for ablations.
+    `corpus_weight` weighs each event by its song's corpus (default 1)."""
+    import numpy as np
+    from scipy.optimize import minimize
+
+    names = list(features or FEATURES)
+    used = [FEATURES.index(f) for f in names]
+    x = data.x[:, used, :].astype(np.float64)
+    y, mask = data.y, data.mask
+    rows = np.arange(len(y))
+    sample = np.asarray([(corpus_weight or {}).get(str(c), 1.0) for c in data.corpus])
+    sample = sample / sample.sum()
+
+    def loss(w: Any) -> tuple[float, Any]:
+        s = np.einsum("efc,f->ec", x, w)
+        s = np.where(mask, s, -1e9)
+        top = s.max(axis=1, keepdims=True)
+        e = np.exp(s - top)
+        z = e.sum(axis=1)
+        logp = s[rows, y] - top[:, 0] - np.log(z)
+        p = e / z[:, None]
+        grad = -((x[rows, :, y] - np.einsum("efc,ec->ef", x, p)) * sample[:, None]).sum(axis=0)
+        return float(-(logp * sample).sum() + l2 * (w @ w)), grad + 2 * l2 * w
+
+    w0 = np.zeros(len(used))
+    if "ngram" in names:
+        w0[names.index("ngram")] = 1.0
+    result = minimize(loss, w0, jac=True, method="L-BFGS-B")
+    full = [0.0] * len(FEATURES)
+    for i, value in zip(used, result.x, strict=True):
+        full[i] = round(float(value), 5)
+    return full
+
+
+def fold_events(
+    songs: Sequence[SongChords],
+    params: dict[str, float],
+    folds: int = 5,
+    log: Callable[[str], None] | None = None,
+) -> tuple[Events, dict[str, Any]]:
+    """Training events whose features come from counts without their own song, and the
+    counts of all the songs."""
+    order = int(params["order"])
+    started = time.perf_counter()
+    fold_songs = [list(songs[i::folds]) for i in range(folds)]
+    fold_counts = [count_ngrams(part, order) for part in fold_songs]
+    parts = []
+    for i in range(folds):
+        others = merge_counts(*(c for j, c in enumerate(fold_counts) if j != i))
+        parts.append(events(fold_songs[i], model_from_counts(others, params)))
+        if log:
+            log(f"  fold {i + 1}/{folds}: {len(parts[-1].y)} events "
+                f"({time.perf_counter() - started:.0f} s)")
+    return Events.concat(parts), merge_counts(*fold_counts)
+
+
+def fit_split(data: Events, features: Sequence[str] | None = None,
+              corpus_weight: dict[str, float] | None = None) -> dict[str, list[float]]:
+    """A weight set per history length band (see nextchord.weight_set)."""
+    import numpy as np
+
+    bands = np.asarray([weight_set(int(n)) for n in data.length])
+    weight = CORPUS_WEIGHT if corpus_weight is None else corpus_weight
+    return {name: fit_weights(data.select(bands == name), features=features,
+                              corpus_weight=weight) for name in WEIGHT_SETS}
+
+
+def train(
+    songs: Sequence[SongChords],
+    params: dict[str, float] | None = None,
+    folds: int = 5,
+    log: Callable[[str], None] | None = None,
+    corpus_weight: dict[str, float] | None = None,
+) -> NextChordModel:
+    """Counts from all `songs`; weights fitted on features computed fold by fold."""
+    params = dict(params or DEFAULT_PARAMS)
+    data, counts = fold_events(songs, params, folds, log)
+    weights = fit_split(data, corpus_weight=corpus_weight)
+    if log:
+        log(f"  fitted on {len(data.y)} events")
+    return model_from_counts(counts, params, weights)
+
+
+def model_document(model: NextChordModel, songs: Sequence[SongChords],
+                   meta: dict[str, dict[str, Any]], command: str) -> dict[str, Any]:
+    """The JSON written to knowledge/next_chord.json: provenance first, then the numbers."""
+    sources = []
+    for corpus, info in meta.items():
+        these = [s for s in songs if s.corpus == corpus]
+        sources.append({
+            "corpus": corpus,
+            "source": info.get("source", ""),
+            "licence": info.get("licence", ""),
+            "songs": len(these),
+            "chord_changes": sum(max(len(s.chords) - 1, 0) for s in these),
+            "minor_songs": sum(1 for s in these if s.minor and s.minor[0]),
+        })
+    doc = {
+        "format": FORMAT,
+        "about": (
+            "Next-chord model for `coach next-chord`: chord n-gram counts (chord classes as "
+            "Roman numerals relative to the tonic, numbered against the major scale; "
+            "consecutive repeats collapsed; contexts of 0-3 previous chords; by corpus and "
+            "by mode family) and log-linear feature weights fitted on held-out folds. "
+            "Derived statistics only: the songs themselves are not included."
+        ),
+        "built_by": command,
+        "rebuild": "python tools/build_next_chord.py [DATA_DIR]  (default ../shared/data)",
+        "mode_family": ("Billboard gives only the tonic: a song is minor-family when its "
+                        "tonic chords are more often minor than major. POP909 uses its "
+                        "key labels (silver standard), per key segment."),
+        "sources": sources,
+        "genres": copy.deepcopy(model.data.get("genres", GENRES)),
+        "params": model.data["params"],
+        "features": list(FEATURES),
+        "weights": model.weights,
+        "counts": model.counts,
+    }
+    return doc

@@ -1,0 +1,237 @@
+"""Evaluate next-chord suggestions on held-out songs: hit@1/3/5 and mean reciprocal rank.
+
+    python benchmarks/eval_next_chord.py [DATA_DIR]     (default ../shared/data)
+
+Each chord change of a held-out song is hidden in turn; the model gets the key (tonic and
+mode family) and the chords before it, and ranks every chord class except the current one
+(the data collapse repeated chords, so the next chord is always a change). A hit compares
+root and triad quality. Two settings: only the last three chords known, or the whole song
+so far. Splits (weights never see the reported songs):
+
+- Billboard (expert): weights from all 100 POP909 songs + the first 70 Billboard songs
+  (file order), report on the last 30 Billboard songs.
+- POP909 (silver): weights from the first 70 POP909 + the first 70 Billboard songs, report on
+  the last 30 POP909 songs.
+
+Baselines, measured in the same run: a fixed diatonic ranking (I V IV vi ii iii vii° in
+major; i bVII bVI bIII iv v V ii° in minor), skipping the current chord; and a plain blend of
+trigram/bigram/unigram relative frequencies (0.6/0.3/0.1) from the same training songs.
+The script also checks that transposing the test songs to all 12 keys (as chord symbols)
+leaves every ranking unchanged.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+
+from assistant import theory  # noqa: E402
+from assistant.composition.chords import (  # noqa: E402
+    ALL_CLASSES,
+    INDEX,
+    ChordClass,
+    from_numeral,
+    parse_chord,
+    symbol_of,
+)
+from assistant.composition.corpus import SongChords, load_data_dir  # noqa: E402
+from assistant.composition.nextchord import (  # noqa: E402
+    FEATURES,
+    NextChordModel,
+    weight_set,
+)
+from assistant.composition.nextchord_train import (  # noqa: E402
+    DEFAULT_PARAMS,
+    Events,
+    events,
+    fit_split,
+    fold_events,
+    history,
+    model_from_counts,
+)
+
+SETTINGS = ("last3", "whole")
+SETTING_NAMES = {"last3": "last 3 chords", "whole": "whole song so far"}
+DIATONIC = {
+    False: [from_numeral(n) for n in "I V IV vi ii iii vii°".split()],
+    True: [from_numeral(n) for n in "i bVII bVI bIII iv v V ii°".split()],
+}
+GENRE_FOR = {"billboard": "rock", "pop909": "c-pop"}
+HISTORY_FREE = ("ngram", "rule")
+
+
+def metrics(ranks: Sequence[int]) -> dict[str, float]:
+    r = np.asarray(ranks, dtype=float)
+    return {"n": len(r), "hit1": float((r <= 1).mean()), "hit3": float((r <= 3).mean()),
+            "hit5": float((r <= 5).mean()), "mrr": float((1 / r).mean())}
+
+
+def rank_of(target: ChordClass, ranking: Sequence[ChordClass]) -> int:
+    """1-based rank; a class missing from the ranking counts as ranked after all 47."""
+    return ranking.index(target) + 1 if target in ranking else len(ALL_CLASSES)
+
+
+def baseline_diatonic(songs: Sequence[SongChords], setting: str) -> list[int]:
+    ranks = []
+    for song in songs:
+        for t in range(len(song.chords) - 1):
+            current = song.chords[t]
+            ranking = [c for c in DIATONIC[song.minor[t]] if c != current]
+            ranks.append(rank_of(song.chords[t + 1], ranking))
+    return ranks
+
+
+def baseline_counts(train: Sequence[SongChords], test: Sequence[SongChords],
+                    setting: str) -> list[int]:
+    uni: Counter[ChordClass] = Counter()
+    bi: dict[ChordClass, Counter[ChordClass]] = {}
+    tri: dict[tuple[ChordClass, ChordClass], Counter[ChordClass]] = {}
+    for song in train:
+        c = song.chords
+        for i, chord in enumerate(c):
+            uni[chord] += 1
+            if i >= 1:
+                bi.setdefault(c[i - 1], Counter())[chord] += 1
+            if i >= 2:
+                tri.setdefault((c[i - 2], c[i - 1]), Counter())[chord] += 1
+    total = sum(uni.values())
+    ranks = []
+    for song in test:
+        for t in range(len(song.chords) - 1):
+            h = history(song, t, setting)
+            b = bi.get(h[-1], Counter())
+            tr = tri.get((h[-2], h[-1]), Counter()) if len(h) >= 2 else Counter()
+            nb, nt = sum(b.values()), sum(tr.values())
+
+            def score(c: ChordClass, b: Counter[ChordClass] = b, tr: Counter[ChordClass] = tr,
+                      nb: int = nb, nt: int = nt) -> float:
+                return (0.1 * uni[c] / total + (0.3 * b[c] / nb if nb else 0.0)
+                        + (0.6 * tr[c] / nt if nt else 0.0))
+
+            ranking = sorted((c for c in ALL_CLASSES if c != h[-1]),
+                             key=lambda c: (-score(c), INDEX[c]))
+            ranks.append(rank_of(song.chords[t + 1], ranking))
+    return ranks
+
+
+def model_ranks(data: Events, weights: dict[str, list[float]]) -> list[int]:
+    x, y, mask = data.x, data.y, data.mask
+    w = np.stack([np.asarray(weights[weight_set(int(n))]) for n in data.length])
+    s = np.einsum("efc,ef->ec", x.astype(np.float64), w)
+    s = np.where(mask, s, -np.inf)
+    target = s[np.arange(len(y)), y]
+    # ties broken by class order, as NextChordModel.rank does
+    idx = np.arange(len(ALL_CLASSES))[None, :]
+    better = (s > target[:, None]) | ((s == target[:, None]) & (idx < y[:, None]))
+    return list(better.sum(axis=1) + 1)
+
+
+def check_transposition(model: NextChordModel, songs: Sequence[SongChords],
+                        limit: int = 40) -> tuple[int, int]:
+    """Rank the numerals after the first `limit` chords of each song in 12 keys, typed as
+    chord symbols: (histories checked, histories whose ranking changed)."""
+    checked = changed = 0
+    for song in songs:
+        minor = bool(song.minor and song.minor[0])
+        mode = "minor" if minor else "major"
+        for t in range(1, min(limit, len(song.chords))):
+            h = song.chords[: t + 1]
+            reference = [r.chord for r in model.rank(h, mode)]
+            for tonic in range(12):
+                key = theory.transpose_key(theory.parse_key("C " + mode), tonic)
+                typed = [symbol_of(c, key) for c in h]
+                back = [parse_chord(s, key) for s in typed]
+                if [r.chord for r in model.rank(back, mode)] != reference:
+                    changed += 1
+                    break
+            checked += 1
+    return checked, changed
+
+
+def evaluate_split(name: str, train: Sequence[SongChords], test: Sequence[SongChords],
+                   log: Callable[[str], None]) -> list[dict[str, Any]]:
+    params = dict(DEFAULT_PARAMS)
+    log(f"{name}: {len(train)} training songs, {len(test)} test songs")
+    fold_data, counts = fold_events(train, params, log=log)
+    weights_full = fit_split(fold_data)
+    weights_ngram = fit_split(fold_data, features=("ngram",))
+    weights_rules = fit_split(fold_data, features=HISTORY_FREE)
+    model = model_from_counts(counts, params, weights_full)
+    rows: list[dict[str, Any]] = []
+    for setting in SETTINGS:
+        data = events(test, model, settings=(setting,))
+        genre_data = events(test, model, settings=(setting,),
+                            genre_of=lambda s: GENRE_FOR[s.corpus])
+        results = {
+            "baseline: fixed diatonic ranking": metrics(baseline_diatonic(test, setting)),
+            "baseline: trigram/bigram/unigram blend": metrics(
+                baseline_counts(train, test, setting)),
+            "n-gram (backoff, mode family)": metrics(model_ranks(data, weights_ngram)),
+            "n-gram + theory rules": metrics(model_ranks(data, weights_rules)),
+            "full model (n-gram + rules + song history)": metrics(model_ranks(data, weights_full)),
+            f"full model, genre given (\"{GENRE_FOR[test[0].corpus]}\")": metrics(
+                model_ranks(genre_data, weights_full)),
+        }
+        for label, m in results.items():
+            rows.append({"split": name, "setting": SETTING_NAMES[setting], "model": label, **m})
+    checked, changed = check_transposition(model, test[:10])
+    log(f"  transposition check: {checked} histories x 12 keys, {changed} rankings changed")
+    rows.append({"split": name, "transposition": (checked, changed)})
+    return rows
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    lines = ["| data (held out) | setting | model | changes | hit@1 | hit@3 | hit@5 | MRR |",
+             "|---|---|---|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        if "model" not in r:
+            continue
+        lines.append(f"| {r['split']} | {r['setting']} | {r['model']} | {r['n']} | "
+                     f"{r['hit1']:.3f} | {r['hit3']:.3f} | {r['hit5']:.3f} | {r['mrr']:.3f} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("data", nargs="?", default=str(ROOT.parent / "shared" / "data"))
+    parser.add_argument("--only", choices=("billboard", "pop909"),
+                        help="evaluate one split only (quicker)")
+    args = parser.parse_args(argv)
+    data_dir = Path(args.data)
+    started = time.perf_counter()
+
+    def log(text: str) -> None:
+        print(text, file=sys.stderr)
+
+    billboard, pop909, _meta = load_data_dir(data_dir)
+    rows = []
+    if args.only in (None, "billboard"):
+        rows += evaluate_split("Billboard last 30 (expert)", pop909 + billboard[:70],
+                               billboard[70:], log)
+    if args.only in (None, "pop909"):
+        rows += evaluate_split("POP909 last 30 (silver)", pop909[:70] + billboard[:70],
+                               pop909[70:], log)
+    print(table(rows))
+    print()
+    for r in rows:
+        if "transposition" in r:
+            checked, changed = r["transposition"]
+            print(f"- {r['split']}: transposition check, {checked} histories in 12 keys "
+                  f"(typed as chord symbols): {changed} rankings changed")
+    print(f"- features: {len(FEATURES)}; run time {time.perf_counter() - started:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,253 @@
+"""Next-chord suggestions: the model, the rules, the song's own history, the command line."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+
+import pytest
+
+from assistant import theory
+from assistant.composition.chords import (
+    ALL_CLASSES,
+    ChordClass,
+    class_numeral,
+    display_numeral,
+    from_numeral,
+    parse_chord,
+)
+from assistant.composition.corpus import SongChords
+from assistant.composition.moves import load_moves
+from assistant.composition.nextchord import (
+    FEATURES,
+    load_model,
+    next_chords,
+    suggest_classes,
+)
+from assistant.composition.nextchord_train import count_ngrams, events, model_from_counts, train
+from assistant.errors import BadInput, KnowledgeError
+from tests.conftest import REPO, run_coach
+
+# A made-up song: verse twice, chorus twice, a bridge, chorus (numerals in a major key).
+VERSE = "I V vi IV I V IV V".split()
+CHORUS = "vi IV I V vi IV V I".split()
+SONG = VERSE + VERSE + CHORUS + CHORUS + "ii V/V V".split() + CHORUS
+
+
+def _json(result: subprocess.CompletedProcess[str]) -> dict:
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_done_when_am_f_in_a_minor_ranks_c_or_g_in_top_three() -> None:
+    data = _json(run_coach("next-chord", "Am", "F", "--key", "A minor", "--json"))
+    assert set(data) == {"key", "suggestions"}
+    assert data["key"] == "A minor"
+    top3 = [s["symbol"] for s in data["suggestions"][:3]]
+    assert {"C", "G"} & set(top3), top3
+    for s in data["suggestions"]:
+        assert set(s) == {"symbol", "numeral", "probability", "why"}
+        assert len(s["why"]) > 10
+    probs = [s["probability"] for s in data["suggestions"]]
+    assert probs == sorted(probs, reverse=True)
+    assert sum(probs) <= 1.0
+
+
+def test_done_when_repeated_progression_ranks_f_first() -> None:
+    data = _json(run_coach("next-chord", *"C G Am F C G Am".split(), "--key", "C", "--json"))
+    assert data["suggestions"][0]["symbol"] == "F"
+    assert data["suggestions"][0]["numeral"] == "IV"
+
+
+def test_transposing_a_song_never_changes_the_ranked_numerals() -> None:
+    base = theory.parse_key("C major")
+    symbols = [theory.numeral_to_symbol(n, base) for n in SONG]
+    reference = None
+    for shift in range(12):
+        key = theory.transpose_key(base, shift)
+        typed = [theory.transpose_symbol(s, shift, base) for s in symbols]
+        for cut in (2, 9, len(typed)):
+            found = [(s.numeral, s.probability) for s in next_chords(typed[:cut], key, top=8)]
+            if shift == 0:
+                reference = reference or {}
+                reference[cut] = found
+            else:
+                assert reference is not None
+                assert found == reference[cut], (shift, cut)
+
+
+def test_minor_keys_transpose_too_and_symbols_equal_numerals() -> None:
+    ranked = None
+    for tonic in ("A", "C#", "Eb", "F#", "Bb"):
+        key = theory.parse_key(f"{tonic} minor")
+        typed = [theory.numeral_to_symbol(n, key) for n in ("i", "bVI", "bIII", "bVII", "i")]
+        found = [s.numeral for s in next_chords(typed, key)]
+        assert found == [s.numeral for s in next_chords(["i", "bVI", "bIII", "bVII", "i"], key)]
+        ranked = ranked or found
+        assert found == ranked
+
+
+def test_the_song_history_is_context_an_unusual_loop_is_continued() -> None:
+    key = theory.parse_key("C")
+    # E major then F after C is rare in songs; a song that does it three times predicts it.
+    loop = "C E F C E F C E F C".split()
+    first = next_chords(loop, key)[0]
+    assert first.symbol == "E"
+    assert "your" in first.why  # the why names the song's own progression
+    without_history = next_chords(["F", "C"], key)[0]
+    assert without_history.symbol != "E"
+
+
+def test_theory_rules_explain_cadences_borrowed_chords_and_secondary_dominants() -> None:
+    key = theory.parse_key("C")
+    after_v = {s.symbol: s for s in next_chords(["G"], key, top=10)}
+    assert "deceptive" in after_v["Am"].why
+    assert "authentic" in after_v["C"].why
+    resolving = {s.symbol: s for s in next_chords(["C", "D"], key, top=10)}
+    assert "secondary dominant resolves" in resolving["G"].why
+    everything = {s.symbol: s for s in next_chords(["C"], key, top=47)}
+    assert everything["D"].numeral == "V/V"
+    assert "borrowed from the parallel minor" in everything["Bb"].why
+    assert everything["Bb"].numeral == "bVII"
+
+
+def test_probabilities_cover_every_class_but_the_current_chord() -> None:
+    key = theory.parse_key("G major")
+    found = next_chords(["G", "Em", "C", "D"], key, top=47)
+    assert len(found) == 47
+    assert "D" not in [s.symbol for s in found]  # the next chord is a change
+    total = sum(s.probability for s in found)
+    assert 0.95 < total <= 1.0
+
+
+def test_modes_and_genres_change_the_suggestions() -> None:
+    dorian = next_chords(["Dm"], theory.parse_key("D dorian"), top=10)
+    assert any("Dorian" in s.why for s in dorian if s.symbol == "G")
+    model = load_model()
+    assert model.genre_corpus("rock") == "billboard"
+    assert model.genre_corpus("C-Pop") == "pop909"
+    assert model.genre_corpus("polka") is None
+    key = theory.parse_key("C")
+    rock = [s.probability for s in next_chords(["C", "Bb"], key, genre="rock")]
+    plain = [s.probability for s in next_chords(["C", "Bb"], key)]
+    assert rock != plain
+
+
+def test_chord_parsing_symbols_numerals_and_applied_chords() -> None:
+    key = theory.parse_key("C")
+    assert parse_chord("G/B", key) == ChordClass(7, "maj")
+    assert parse_chord("F#m7", key) == ChordClass(6, "min")
+    assert parse_chord("Bdim", key) == ChordClass(11, "dim")
+    assert parse_chord("V7/vi", key) == ChordClass(4, "maj")
+    assert parse_chord("V/V", key) == from_numeral("II")
+    assert parse_chord("Asus4", key) == ChordClass(9, "maj")
+    for chord in ALL_CLASSES:  # every class's numeral reads back as itself
+        assert from_numeral(class_numeral(chord)) == chord
+        assert from_numeral(display_numeral(chord)) == chord
+    with pytest.raises(BadInput, match="H7"):
+        parse_chord("H7", key)
+
+
+def test_model_file_carries_its_source_and_matches_the_features() -> None:
+    data = json.loads((REPO / "knowledge" / "next_chord.json").read_text())
+    assert "tools/build_next_chord.py" in data["built_by"]
+    corpora = {s["corpus"]: s for s in data["sources"]}
+    assert set(corpora) == {"billboard", "pop909"}
+    assert "CC0" in corpora["billboard"]["licence"] and "MIT" in corpora["pop909"]["licence"]
+    assert data["features"] == list(FEATURES)
+    for weights in data["weights"].values():
+        assert len(weights) == len(FEATURES)
+
+
+def _song(numerals: str, minor: bool = False, corpus: str = "billboard") -> SongChords:
+    chords = [from_numeral(n) for n in numerals.split()]
+    return SongChords(id=numerals, corpus=corpus, chords=chords, minor=[minor] * len(chords))
+
+
+def test_training_on_a_small_corpus_learns_its_moves() -> None:
+    songs = [_song("I IV V I IV V vi IV I IV V I"), _song("I IV V vi ii V I IV V I"),
+             _song("vi IV I V vi IV I V"), _song("I IV V I bVII IV I"),
+             _song("i bVI bVII i bVI bVII i", minor=True),
+             _song("i iv V i bVI bVII i", minor=True, corpus="pop909")]
+    counts = count_ngrams(songs, 4)
+    assert counts["billboard"]["major"]["I IV"]["V"] >= 4
+    model = train(songs, folds=2)
+    ranked = model.rank([from_numeral("I"), from_numeral("IV")], "major")
+    assert ranked[0].chord == from_numeral("V")
+    minor = model.rank([from_numeral("i"), from_numeral("bVI")], "minor")
+    assert minor[0].chord == from_numeral("bVII")
+    # features from the same code at run time and in training
+    data = events(songs[:1], model_from_counts(counts), settings=("whole",))
+    assert data.x.shape == (len(songs[0].chords) - 1, len(FEATURES), len(ALL_CLASSES))
+
+
+def test_suggestions_collapse_repeated_chords_and_need_a_history() -> None:
+    key = theory.parse_key("C")
+    same = suggest_classes([from_numeral("I"), from_numeral("I"), from_numeral("IV")], key)
+    assert [s.numeral for s in same] == [s.numeral for s in next_chords(["I", "IV"], key)]
+    with pytest.raises(BadInput):
+        next_chords([], key)
+    with pytest.raises(BadInput):
+        next_chords(["C"], key, top=0)
+
+
+def test_rules_file_validates_and_a_bad_rule_is_named(tmp_path) -> None:
+    moves = load_moves()
+    assert len(moves) > 50
+    assert all(m.rule.why for m in moves)
+    bad = tmp_path / "chord_moves.json"
+    bad.write_text(json.dumps({"moves": [
+        {"id": "move.ok", "after": ["V"], "to": "I", "modes": ["major"], "weight": 1,
+         "why": "V → I: fine"},
+        {"id": "move.broken", "after": ["V"], "to": "H9", "modes": ["major"], "weight": 1,
+         "why": "nonsense"}]}))
+    with pytest.raises(KnowledgeError, match="move.broken"):
+        load_moves(bad)
+
+
+@pytest.mark.parametrize("args, token", [
+    (["H7", "--key", "C"], "H7"),
+    (["Am", "C##4/0", "--key", "A minor"], "C##4/0"),
+    (["--key", "C"], "no chords"),
+    (["", "--key", "C"], "no chords"),
+    (["C", "--key", "H major"], "H major"),
+    (["C", "--key", "C", "--top", "0"], "--top"),
+])
+def test_bad_input_is_one_line_and_exit_2(args: list[str], token: str) -> None:
+    result = run_coach("next-chord", *args)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and token in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_text_output_and_key_guess() -> None:
+    result = run_coach("next-chord", "Am", "F", "C")
+    assert result.returncode == 0, result.stderr
+    assert "A minor" in result.stdout and "guessed" in result.stdout
+    assert len(result.stdout.strip().splitlines()) == 6
+
+
+def test_command_stays_light_no_numpy_or_music21() -> None:
+    code = ("import sys; from assistant.cli import main; "
+            "main(['next-chord', 'Am', 'F', '--key', 'A minor', '--json']); "
+            "heavy = [m for m in ('numpy', 'music21', 'scipy', 'mido') if m in sys.modules]; "
+            "print('HEAVY', heavy)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=REPO, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "HEAVY []" in result.stdout
+
+
+def test_probability_is_a_softmax_of_the_feature_scores() -> None:
+    model = load_model()
+    history = [from_numeral(n) for n in "I V vi".split()]
+    ranked = model.rank(history, "major")
+    weights = model.weights["short"]
+    scores = [sum(w * f for w, f in zip(weights, r.features, strict=True)) for r in ranked]
+    top = max(scores)
+    z = sum(math.exp(s - top) for s in scores)
+    for r, s in zip(ranked, scores, strict=True):
+        assert r.probability == pytest.approx(math.exp(s - top) / z)
