@@ -106,3 +106,11 @@ def test_click_arrangement_rejects_out_of_range_values() -> None:
         click_arrangement(401)
     with pytest.raises(BadInput):
         click_arrangement(100, "0/4")
+
+
+def test_json_stays_clean_when_ci_is_set(coach_cli, tmp_path: Path) -> None:
+    """pyfluidsynth prints a line on stdout at import when $CI is set; --json must not carry it."""
+    done = coach_cli("click", "--tempo", "120", "--bars", "1", "-o", str(tmp_path / "c.wav"), "--json",
+                     env={"CI": "true", "COACH_SOUNDFONT": TIMGM})
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["clicks"] == 4

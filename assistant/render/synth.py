@@ -78,6 +78,9 @@ def captured_stderr() -> Iterator[Callable[[], str]]:
 
 def _fluidsynth():  # type: ignore[no-untyped-def]
     """Import pyfluidsynth, turning a missing library into one clear line."""
+    # pyfluidsynth prints "'fluidsynth' was found at ..." on stdout at import when $CI is set,
+    # which would corrupt `--json` output: hide the variable while it loads.
+    ci = os.environ.pop("CI", None)
     try:
         import fluidsynth
     except (ImportError, OSError) as error:
@@ -85,6 +88,9 @@ def _fluidsynth():  # type: ignore[no-untyped-def]
             f"the FluidSynth library is not available ({error}); install it: "
             "`sudo apt-get install --no-install-recommends libfluidsynth3` or `brew install fluid-synth`"
         ) from None
+    finally:
+        if ci is not None:
+            os.environ["CI"] = ci
     return fluidsynth
 
 
