@@ -2,7 +2,8 @@
 
 `Coach.handle(text)` reads one message (`language.parse`), lets the current stage's tools and
 question handler read it (`stages/*`), applies what it decided to the Song sheet, and answers
-with a `Reply`: Markdown text, numbered options, the stage, and maybe a preview to render.
+with a `Reply`: Markdown text, numbered options, the stage, and maybe a preview to render
+(`render_request` does it for the faces) or a mix analysis to draw.
 It never raises: an internal error becomes an apology and the current question again.
 
 Everything the coach remembers is in `snapshot()` (JSON-able), so a session survives a
@@ -15,7 +16,8 @@ import copy
 import json
 import logging
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
 
 from assistant.song import STAGE_TITLES, STAGES, Key, Song, StageName
 
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
     from assistant.kb.loader import Knowledge
     from assistant.kb.schema import Question
     from assistant.language import Parsed, Vocabulary
+    from assistant.render.result import RenderResult
     from assistant.stages.base import Choice, Ctx, StageFlow, Step
 
 log = logging.getLogger(__name__)
@@ -47,14 +50,45 @@ class Option:
 
 @dataclass(frozen=True)
 class PreviewRequest:
-    """"play 2": the face renders it (TUI in a worker, plain chat inline)."""
+    """"play 2": the face renders it (TUI in a worker, plain chat inline) with
+    `render_request`."""
 
     song: Song
     """The sheet to render: a copy with the option applied."""
     section: str | None
     bars: int | None
-    """None = the whole arranged song."""
+    """None = the whole arranged song (for a click: bars of click after the count-in)."""
     label: str
+    kind: Literal["preview", "click", "backing track"] = "preview"
+    """A preview of the song, a click alone (the song's tempo and meter), or a backing
+    track to record over (the song without its melody, with a click)."""
+    count_in: int = 0
+    """Bars of click before the music."""
+    wav: str | None = None
+    """Where to write it; None = a new file in the previews folder."""
+
+
+def render_request(request: PreviewRequest) -> RenderResult:
+    """Render a request to its WAV (and a MIDI file beside it). Raises a `CoachError` on a
+    missing soundfont or an unwritable path; the faces say so in one line."""
+    from assistant.render import default_preview_path, preview
+
+    wav = Path(request.wav) if request.wav else default_preview_path(request.label)
+    wav.parent.mkdir(parents=True, exist_ok=True)
+    midi = wav.with_suffix(".mid")
+    song = request.song
+    if request.kind == "click":
+        from assistant.render.click import click_arrangement
+        from assistant.render.pipeline import render_arrangement
+
+        arrangement = click_arrangement(song.tempo or 100.0, song.meter, request.bars or 8,
+                                        request.count_in)
+        return render_arrangement(arrangement, wav, midi, loudness=False)
+    # no bars and no section = the whole arranged song
+    whole = request.bars is None and request.section is None and bool(song.sections)
+    backing = request.kind == "backing track"
+    return preview(song, wav, midi_path=midi, section=request.section, bars=request.bars,
+                   demo=whole, backing=backing, click=backing, count_in=request.count_in)
 
 
 @dataclass(frozen=True)
@@ -69,6 +103,9 @@ class Reply:
     """All six stages are through."""
     quit: bool = False
     """The user asked to leave ("quit", "bye"); the face may close."""
+    analysis: dict[str, Any] | None = None
+    """A mix analysis (`analysis.audio_report.analyze_audio`'s dict): the TUI draws it as a
+    loudness meter and a spectral-balance chart."""
 
 
 HELP = """**What you can say**
@@ -81,7 +118,9 @@ HELP = """**What you can say**
 - change things: *“change the key to D”*, *“make it faster”*, *“transpose up 2”*,
   *“call it Night Drive”*
 - arrange: *“add a pre-chorus”*, *“make the verse 16 bars”*, *“drop the bridge”*,
-  *“no drums in the intro”*
+  *“duplicate the chorus”*, *“no drums in the intro”*, *“bring the bass down to 60% in the
+  verse”*
+- name a file to work on it: a take (*“takes/vocal.wav”*, *“piano.mid”*) or your bounced mix
 - ask: *“how loud should my vocals be?”* — I answer from the tips, then we carry on
 - `quit` to leave (everything is saved)"""
 
@@ -131,6 +170,8 @@ class Coach:
         self.resumed = False
         self._undo: list[dict[str, Any]] = []
         self._cache: dict[Any, Any] = {}
+        self.memo: dict[str, Any] = {}
+        """What the stage tools remember between turns (saved with the session)."""
         self.last_error: Exception | None = None
         """The last internal error the safety net in `handle` swallowed (for debugging)."""
         if state:
@@ -205,6 +246,7 @@ class Coach:
             "turns": self.turns,
             "seed": self.seed,
             "started": self.started,
+            "tools": copy.deepcopy(self.memo),
         }
         if undo:
             state["undo"] = copy.deepcopy(self._undo)
@@ -231,6 +273,8 @@ class Coach:
         self.turns = int(state.get("turns", 0))
         self.seed = int(state.get("seed", self.seed))
         self.started = bool(state.get("started", self.turns > 0))
+        tools = state.get("tools", {})
+        self.memo = copy.deepcopy(tools) if isinstance(tools, dict) else {}
         if not keep_undo:
             self._undo = list(state.get("undo", []))
 
@@ -243,7 +287,10 @@ class Coach:
     def _ctx(self) -> Ctx:
         from assistant.stages.base import Ctx
 
-        return Ctx(self.song, self.kb, _vocab_for(self.kb), self.seed, self._cache)
+        question = None if self.done else self._question()
+        slot = self._flow().slot_key(question) if question is not None else ""
+        return Ctx(self.song, self.kb, _vocab_for(self.kb), self.seed, self._cache,
+                   self.memo, slot)
 
     def _questions(self, stage: StageName | None = None) -> tuple[Question, ...]:
         return self._flow(stage).questions(self.kb)
@@ -266,6 +313,14 @@ class Coach:
         options = self._options() if keep else ()
         return Reply(text.strip(), options, self.stage, preview=preview, done=self.done,
                      quit=quit)
+
+    def _remember(self, changes: dict[str, Any]) -> None:
+        """Apply a step's memo changes (None removes a key)."""
+        for name, value in changes.items():
+            if value is None:
+                self.memo.pop(name, None)
+            else:
+                self.memo[name] = copy.deepcopy(value)
 
     def _question_text(self) -> str:
         if self.done:
@@ -335,6 +390,8 @@ class Coach:
         self.qindex = -1
         self._set_choices([])
         self.done = False
+        for name in [k for k in self.memo if k.startswith("~")]:
+            del self.memo[name]  # offers waiting for a yes/no lapse with the stage
         if self.song.stages[stage].status != "done":
             self._set_status(stage, "active")
         flow = self._flow()
@@ -430,6 +487,9 @@ class Coach:
                                keep=False, quit=True)
         if intent == "undo":
             return self._do_undo()
+        step = self._run_tools(parsed)
+        if step is not None:
+            return self._take_step(step)
         if intent == "more":
             return self._more()
         if intent == "why":
@@ -465,6 +525,18 @@ class Coach:
             return self._change(parsed)
         return self._answer(parsed)
 
+    def _run_tools(self, parsed: Parsed) -> Step | None:
+        """The current stage's tools read the turn first; the first that takes it wins."""
+        hooks = [h for h in self._flow().tools() if h.wants(parsed.intent)]
+        if not hooks:
+            return None
+        ctx = self._ctx()
+        for hook in hooks:
+            step = hook.run(ctx, parsed)
+            if step is not None:
+                return step
+        return None
+
     def _stage_has_decisions(self) -> bool:
         return any(d.stage == self.stage for d in self.song.decisions)
 
@@ -482,6 +554,16 @@ class Coach:
         return None  # not an option: maybe an answer ("90" for a tempo); the caller decides
 
     def _choose(self, choice: Choice) -> Reply:
+        if choice.action:
+            from assistant.stages.base import find_tool
+
+            name, _, argument = choice.action.partition(":")
+            hook = find_tool(name)
+            if hook is not None and hook.act is not None:
+                step = hook.act(self._ctx(), argument)
+                step.patch = {**choice.patch, **step.patch}
+                step.decisions = [*choice.decisions, *step.decisions]
+                return self._take_step(step)
         self._apply(choice.patch, choice.decisions)
         said = f"**{choice.label}** — noted." + (f" {choice.say}" if choice.say else "")
         if choice.completes_stage:
@@ -490,10 +572,6 @@ class Coach:
 
     def _answer(self, parsed: Parsed) -> Reply:
         ctx = self._ctx()
-        for hook in self._flow().tools():
-            step = hook.run(ctx, parsed)
-            if step is not None:
-                return self._take_step(step)
         question = self._question()
         step = None
         if question is not None and not self.done:
@@ -551,17 +629,29 @@ class Coach:
             if step is None or not step.answered or step.choices or step.complete_stage:
                 continue
             self._apply(step.patch, step.decisions)
+            self._remember(step.memo)
             again = self._flow().handler(current).ask(self._ctx(), current)
             if again.choices:
                 self._set_choices(again.choices)
-            return self._reply(f"{step.text}\n\n{_bold_first_sentence(again.text)}")
+            reply = self._reply(f"{step.text}\n\n{_bold_first_sentence(again.text)}")
+            return reply if step.analysis is None else replace(reply, analysis=step.analysis)
         return None
 
     def _take_step(self, step: Step) -> Reply:
         self._apply(step.patch, step.decisions)
-        if step.complete_stage:
+        self._remember(step.memo)
+        reply = self._step_reply(step)
+        if step.preview is not None:
+            reply = replace(reply, preview=step.preview)
+        if step.analysis is not None:
+            reply = replace(reply, analysis=step.analysis)
+        return reply
+
+    def _step_reply(self, step: Step) -> Reply:
+        # once all six stages are through, a tool's answer settles nothing more
+        if step.complete_stage and not self.done:
             return self._finish(step.text + "\n\n")
-        if step.answered:
+        if step.answered and not self.done:
             if step.choices:
                 # the answer brought its own follow-up options (e.g. a backing track)
                 self._set_choices(step.choices)
@@ -570,7 +660,12 @@ class Coach:
             return self._advance(step.text + "\n\n")
         if not step.keep_choices:
             self._set_choices(step.choices)
-        return self._reply(step.text)
+        text = step.text
+        if step.then_ask:
+            question = self._question_text()
+            if question:
+                text = f"{text}\n\n{question}"
+        return self._reply(text)
 
     def _advance_text(self) -> str:
         """Move to the next question but keep the options just offered on screen, unless
@@ -669,6 +764,11 @@ class Coach:
                                    + (f" — pick 1 to {len(self.choices)}." if self.choices
                                       else "."))
             choice = self.choices[number - 1]
+            if choice.action and not choice.patch:  # a patch shows what it would sound like
+                if choice.plays:
+                    return self._choose(choice)  # it renders something to hear
+                return self._reply(f"Option {number} is something I do, not something to "
+                                   f"hear: type {number} to do it.")
             song = self._patched(choice.patch)
             bars = choice.preview_bars
             label = f"option {number}: {choice.label}"

@@ -136,17 +136,21 @@ MAX_TEXT = 2000  # longer input is cut: one turn is a sentence or two, not a doc
 
 @dataclass(frozen=True)
 class SectionEdit:
-    """One arrangement edit: add/remove/resize a section, mute/unmute an instrument, energy."""
+    """One arrangement edit: add/remove/resize/duplicate a section, mute/unmute an instrument
+    in it or set its level there, energy."""
 
-    action: Literal["add", "remove", "bars", "mute", "unmute", "energy"]
+    action: Literal["add", "remove", "bars", "mute", "unmute", "energy", "level", "duplicate"]
     section: str
     bars: int | None = None
     instrument: str | None = None
-    """A role word ("drums", "bass", "chords"...) for mute/unmute."""
+    """A role word ("drums", "bass", "chords"...) for mute/unmute/level."""
     where: tuple[str, str] | None = None
     """("after"|"before", section) for "add a solo after the bridge"."""
     delta: int = 0
-    """Energy change for "make the chorus bigger"."""
+    """Energy change for "make the chorus bigger"; for a level without a number, the
+    direction ("turn the drums down in the verse": -1)."""
+    level: float | None = None
+    """0..1 for "bring the bass down to 60% in the verse"."""
 
 
 @dataclass(frozen=True)
@@ -315,7 +319,7 @@ _BPM = re.compile(
     r"|\bat\s+(\d{2,3})\b(?!\s*(?:bars?|%|percent|seconds?|secs?|minutes?|mins?|hz|db))",
     re.IGNORECASE,
 )
-_METER = re.compile(r"(?<![\d/])(\d{1,2})\s*/\s*(1|2|4|8|16)(?![\d/])")
+_METER = re.compile(r"(?<![\w/])(\d{1,2})\s*/\s*(1|2|4|8|16)(?![\d/])")  # not "E4/2"
 _LEN_MMSS = re.compile(r"\b(\d{1,2}):([0-5]\d)\b")
 _LEN_WORD = (
     r"(\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|a|half an?)"
@@ -437,7 +441,8 @@ def find_tempo_delta(text: str) -> float | None:
 
 def find_meter(text: str, norm: str) -> str | None:
     match = _METER.search(text)
-    if match and int(match.group(1)) > 0:
+    # one beat to the bar is no meter: "1/8" and "1/16" are quantize grids
+    if match and int(match.group(1)) > 1:
         return f"{int(match.group(1))}/{match.group(2)}"
     for phrase, meter in METER_WORDS.items():
         if re.search(rf"\b{re.escape(phrase)}\b", norm):
@@ -659,6 +664,33 @@ _ARR_ENERGY2 = re.compile(
     rf"softer|calmer|sparser|lighter|thinner)\s+(?P<sec>{_SEC})s?$"
 )
 _UP_WORDS = ("bigger", "louder", "fuller", "more energetic", "busier", "stronger", "harder")
+_IN_SEC = rf"(?:in|during|for|on|throughout)\s+(?:the\s+|each\s+|every\s+|all\s+)?(?P<sec>{_SEC})s?"
+_AMOUNT = r"(?:(?P<pct>\d{1,3}(?:\.\d+)?)\s*(?:%|percent|per cent)|(?P<frac>0?\.\d+|[01]))"
+_LEVEL_VERB = r"(?:bring|turn|set|put|pull|push|take|drop|lower|raise|mix|have|keep)"
+_ARR_LEVEL = (
+    # "bring the bass down to 60% in the verse", "set the drums to 50% in the intro"
+    re.compile(rf"^{_LEVEL_VERB}\s+(?:the\s+)?(?P<inst>{_INST})\s+(?:level\s+|volume\s+)?"
+               rf"(?:(?:down|up|back)\s+)?(?:to|at)\s+{_AMOUNT}\s+{_IN_SEC}$"),
+    # "bass at 60% in the verse", "the bass level to 60% in the verses"
+    re.compile(rf"^(?:the\s+)?(?P<inst>{_INST})\s+(?:level\s+|volume\s+)?(?:at|to|=|:)?\s*"
+               rf"{_AMOUNT}\s+{_IN_SEC}$"),
+    # "in the verse, bring the bass down to 60%"
+    re.compile(rf"^{_IN_SEC},?\s+{_LEVEL_VERB}\s+(?:the\s+)?(?P<inst>{_INST})\s+"
+               rf"(?:(?:down|up|back)\s+)?(?:to|at)\s+{_AMOUNT}$"),
+)
+_ARR_LEVEL_STEP = (
+    # "turn the drums down in the verse", "bring the bass up a bit in the chorus"
+    re.compile(rf"^(?:bring|turn|pull|push|take)\s+(?:the\s+)?(?P<inst>{_INST})\s+(?P<dir>down|up)"
+               rf"(?:\s+a\s+(?:bit|little|touch))?\s+{_IN_SEC}$"),
+    re.compile(rf"^(?:turn|bring)\s+(?P<dir>down|up)\s+the\s+(?P<inst>{_INST})\s+{_IN_SEC}$"),
+    # "make the bass quieter in the verse", "louder drums in the chorus"
+    re.compile(rf"^(?:make\s+)?(?:the\s+)?(?P<inst>{_INST})\s+(?:a bit\s+|a little\s+)?"
+               rf"(?P<dir>quieter|softer|louder|lower|higher)\s+{_IN_SEC}$"),
+)
+_ARR_DUPLICATE = re.compile(
+    rf"^(?:duplicate|double|repeat|copy|clone)\s+(?:the\s+)?(?:last\s+|final\s+)?(?P<sec>{_SEC})"
+    rf"(?:\s+section)?(?:\s+(?:once more|again|twice))?$"
+)
 _ARR_RESIZE = re.compile(
     rf"^(?:make\s+)?(?:the\s+|each\s+|every\s+|all\s+)?(?P<sec>{_SEC})s?\s+"
     rf"(?:a bit\s+|a little\s+|much\s+)?(?P<dir>longer|shorter)$"
@@ -666,8 +698,35 @@ _ARR_RESIZE = re.compile(
 )
 
 
+def _level_edit(text: str) -> SectionEdit | None:
+    for pattern in _ARR_LEVEL:
+        match = pattern.match(text)
+        if match:
+            if match.group("pct") is not None:
+                value = float(match.group("pct")) / 100
+            else:
+                value = float(match.group("frac"))
+            return SectionEdit("level", SECTION_WORDS[match.group("sec")],
+                               instrument=INSTRUMENT_WORDS[match.group("inst")],
+                               level=max(0.0, min(1.0, value)))
+    for pattern in _ARR_LEVEL_STEP:
+        match = pattern.match(text)
+        if match:
+            up = match.group("dir") in ("up", "louder", "higher")
+            return SectionEdit("level", SECTION_WORDS[match.group("sec")],
+                               instrument=INSTRUMENT_WORDS[match.group("inst")],
+                               delta=1 if up else -1)
+    return None
+
+
 def parse_edit(clean: str) -> SectionEdit | None:
     text = clean.replace("pre chorus", "pre-chorus").replace("post chorus", "post-chorus")
+    level = _level_edit(text)
+    if level is not None:
+        return level
+    match = _ARR_DUPLICATE.match(text)
+    if match:
+        return SectionEdit("duplicate", SECTION_WORDS[match.group("sec")])
     match = _ARR_MUTE.match(text)
     if match:
         inst = next(g for g in (match.group(f"inst{n}") for n in ("", "2", "3", "4")) if g)

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from assistant.coach import Coach
 from assistant.kb.loader import knowledge
 from assistant.song import STAGES
+from tests.test_stage_tools import clean_take, clipped_take, midi_take
+
+# Real files for the tools to chew on (the folder lives as long as the test process).
+_FILES = tempfile.TemporaryDirectory(prefix="coach-hypothesis-")
+_DIR = Path(_FILES.name)
+TAKE = str(clean_take(_DIR / "take.wav"))
+CLIPPED = str(clipped_take(_DIR / "hot take.wav"))
+MIDI = str(midi_take(_DIR / "take.mid", notes=16))
 
 WORDS = [
     "sad", "dark", "but", "danceable", "like", "a", "lo-fi", "beat", "A", "minor", "Am",
@@ -17,6 +28,11 @@ WORDS = [
     "transpose", "up", "add", "pre-chorus", "verse", "16", "bars", "drop", "bridge", "no",
     "drums", "intro", "how", "loud", "vocals", "?", "yes", "quit", "#", "0", "-1", "999",
     "Spotify", "i", "bVI", "bIII", "bVII", "C4", "E4", "~/x.wav",
+    # the stage tools' words, and real files for them
+    "what", "comes", "after", "F", "H7", "harmonize", "E4/2", "sketch", "melody", "motif",
+    "my", "range", "is", "A2", "keep", "duplicate", "chorus", "bring", "bass", "down", "60%",
+    "master", "checklist", "quantize", "1/16", "swing", "0.6", "tight", "~/x.mid",
+    "song.mp3", "recording", "editing", "composition", "arrangement", TAKE, CLIPPED, MIDI,
 ]
 _COACH: list[Coach] = []
 

@@ -228,3 +228,32 @@ def test_parse_never_raises(text: str) -> None:
     max_size=10))
 def test_parse_never_raises_on_word_salad(words: list[str]) -> None:
     assert parse(" ".join(words), VOCAB).intent
+
+
+@pytest.mark.parametrize(
+    ("text", "action", "section", "instrument", "level", "delta"),
+    [
+        ("bring the bass down to 60% in the verse", "level", "verse", "bass", 0.6, 0),
+        ("Bring the bass down to 60% in the verse.", "level", "verse", "bass", 0.6, 0),
+        ("bass at 60% in the verses", "level", "verse", "bass", 0.6, 0),
+        ("set the drums to 0.5 in the intro", "level", "intro", "drums", 0.5, 0),
+        ("in the chorus, bring the pads up to 80%", "level", "chorus", "pad", 0.8, 0),
+        ("turn the drums down in the verse", "level", "verse", "drums", None, -1),
+        ("make the bass quieter in the chorus", "level", "chorus", "bass", None, -1),
+        ("turn up the strings during the bridge", "level", "bridge", "pad", None, 1),
+        ("duplicate the chorus", "duplicate", "chorus", None, None, 0),
+        ("repeat the last chorus", "duplicate", "chorus", None, None, 0),
+    ],
+)
+def test_level_and_duplicate_edits(text: str, action: str, section: str, instrument: str | None,
+                                   level: float | None, delta: int) -> None:
+    parsed = p(text)
+    assert parsed.intent == "arrange", text
+    edit = parsed.edits[0]
+    assert (edit.action, edit.section, edit.instrument) == (action, section, instrument)
+    assert edit.level == level and edit.delta == delta
+
+
+def test_a_quantize_grid_is_not_a_meter() -> None:
+    assert p("quantize 1/16 at 70%").slots.meter is None
+    assert p("make it 6/8").slots.meter == "6/8"

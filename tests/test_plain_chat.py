@@ -12,11 +12,13 @@ import time
 import wave
 from pathlib import Path
 
+import pytest
+
 from assistant.song import STAGE_TITLES, STAGES
 from tests.conftest import REPO, run_coach
 
-# One scripted answer per stage; "let's do X" lands in X whether or not the previous stage
-# finished on its own, so the script does not depend on how many questions a stage asks.
+# One scripted answer per stage, no files (tests/test_sessions_cli.py walks it too); "let's
+# do X" lands in X whether or not the previous stage finished on its own.
 SCRIPT = "\n".join([
     "something sad and slow", "1",
     "let's do composition", "1",
@@ -25,6 +27,23 @@ SCRIPT = "\n".join([
     "let's do editing", "keep the feel",
     "let's do mixing", "1", "next",
 ]) + "\n"
+
+
+def tool_script(take: Path, midi: Path, mix: Path) -> str:
+    """The whole song through the tools: next chords, a motif, the range, arrangement edits,
+    a click, a take check, a MIDI take quantized, a mix measured and mastered. "let's do X"
+    lands in X whether or not the previous stage finished on its own, so the script does not
+    depend on how many questions a stage asks."""
+    return "\n".join([
+        "something sad and slow", "1",
+        "let's do composition", "what comes after Am F?", "1", "keep it",
+        "sketch a melody", "play 1", "1", "my range is A2 to E4",
+        "let's do arrangement", "about 1 minute", "1", "duplicate the chorus",
+        "bring the bass down to 60% in the verse",
+        "let's do recording", "vocals and acoustic guitar", "1", "a USB mic", str(take),
+        "let's do editing", str(midi), "yes",
+        "let's do mixing", "1", str(mix), "next", "master it", "pop",
+    ]) + "\n"
 
 
 def headings(out: str) -> list[str]:
@@ -41,10 +60,45 @@ def test_scripted_session_walks_all_six_stages_and_exits_0() -> None:
     titles = headings(result.stdout)
     order = [STAGE_TITLES[s] for s in STAGES]
     assert [t for t in order if t in titles] == order, titles
+    assert "Done: all six stages" in result.stdout
+
+
+def test_scripted_session_uses_the_tools_through_all_six_stages_and_exits_0(
+    coach_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assistant.render import preview
+    from assistant.song import Key, Song
+    from tests.test_stage_tools import SMALL_SOUNDFONT, clean_take, midi_take
+
+    take = clean_take(tmp_path / "vocal_test.wav")
+    midi = midi_take(tmp_path / "piano_take.mid")
+    mix = tmp_path / "mix.wav"
+    preview(Song(key=Key(tonic="A", mode="minor"), tempo=90, progression=["i", "bVI"]), mix,
+            bars=8, soundfont=SMALL_SOUNDFONT)
+    untouched = {path: path.read_bytes() for path in (take, midi, mix)}
+    result = run_coach("chat", "--plain", input=tool_script(take, midi, mix),
+                       env={"COACH_NO_PLAY": "1", "COACH_SOUNDFONT": str(SMALL_SOUNDFONT)})
+    out = result.stdout
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr and "tripped me up" not in out
+    titles = headings(out)
+    order = [STAGE_TITLES[s] for s in STAGES]
+    assert [t for t in order if t in titles] == order, titles
     first = [titles.index(t) for t in order]
     assert first == sorted(first)
-    assert "Done: all six stages" in result.stdout
-    assert "Saved (session 1)" in result.stdout
+    assert "Done: all six stages" in out
+    assert "Saved (session 1)" in out
+    # each tool did its work: its words in the chat, its files on disk
+    assert "After Am–F" in out and "Motif 1" in out and "Singer's range: A2–E4" in out
+    assert "Duplicated the chorus" in out and "at 60% of full level in the verse" in out
+    clicks = list((coach_home / "recordings").glob("*-click-*.wav"))
+    assert clicks and "Saved the click" in out and str(clicks[0]) in out
+    assert "peak −9.0 dBFS" in out and "no clipping" in out
+    assert "grid 1/8" in out and (tmp_path / "piano_take-quantized.mid").exists()
+    assert "| mean distance from the 1/8 grid |" in out
+    assert "LUFS integrated" in out and "Advice" in out
+    assert (tmp_path / "mix-master-spotify.wav").exists() and "Release checklist" in out
+    assert all(path.read_bytes() == data for path, data in untouched.items())
 
 
 def test_end_of_input_mid_conversation_is_clean() -> None:

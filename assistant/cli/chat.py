@@ -102,18 +102,16 @@ def print_reply(reply: Reply, out: TextIO) -> None:
 
 
 def render_preview(request: PreviewRequest) -> str:
-    """Render a preview to a WAV in the previews folder; play it if a player exists."""
+    """Render a preview (or a click or backing track) to its WAV, with a MIDI file beside
+    it; play it if a player exists."""
+    from assistant.coach import render_request
     from assistant.errors import CoachError
-    from assistant.render import default_preview_path, preview
 
-    path = default_preview_path(request.song.title or "preview")
     try:
-        whole = request.bars is None and request.section is None and bool(request.song.sections)
-        result = preview(request.song, path, section=request.section, bars=request.bars,
-                         demo=whole)
+        result = render_request(request)
     except CoachError as error:
-        return f"Could not render the preview: {error}"
-    text = f"Saved the preview ({result.duration_s:.1f} s) to {result.wav}"
+        return f"Could not render the {request.kind}: {error}"
+    text = f"Saved the {request.kind} ({result.duration_s:.1f} s) to {result.wav}"
     if os.environ.get("COACH_NO_PLAY") or result.wav is None:
         return text + "."
     from assistant.render import play

@@ -1,10 +1,12 @@
 """Arrangement: song length, the structure (a section map with bars and energy), the line-up,
 and edits to the map ("add a pre-chorus", "make the verse 16 bars", "drop the bridge",
-"no drums in the intro"). "play" here renders the full demo.
+"duplicate the chorus", "no drums in the intro", "bring the bass down to 60% in the verse").
+"play" here renders the full demo; the render writes levels as CC11 automation.
 """
 
 from __future__ import annotations
 
+import copy
 from typing import TYPE_CHECKING, Any
 
 from assistant.song import Song
@@ -314,6 +316,12 @@ def apply_edit(song: Song, edit: SectionEdit) -> tuple[list[dict[str, Any]] | No
             sections[i]["energy"] = max(1, min(5, int(sections[i]["energy"]) + edit.delta))
         word = "more" if edit.delta > 0 else "less"
         return sections, f"{label}: {word} energy (now {sections[named[0]]['energy']}/5)."
+    if edit.action == "duplicate":
+        last = named[-1]
+        sections.insert(last + 1, copy.deepcopy(sections[last]))
+        count = len(named) + 1
+        return sections, (f"Duplicated the {edit.section}: the copy follows the last one "
+                          f"({count}× now).")
     line_up = song.instrumentation
     role = edit.instrument or ""
     players = [i.name for i in line_up if i.role == role or role in i.name.lower()]
@@ -322,6 +330,9 @@ def apply_edit(song: Song, edit: SectionEdit) -> tuple[list[dict[str, Any]] | No
     if not players:
         names = ", ".join(i.name for i in line_up) or "no instruments yet"
         return None, f"No {role} in the line-up ({names})."
+    who = "" if players == [role] else f" ({', '.join(players)})"
+    if edit.action == "level":
+        return _set_level(sections, named, players, edit, f"{role}{who}")
     everyone = [i.name for i in line_up]
     for i in named:
         current = sections[i]["instruments"]
@@ -333,8 +344,29 @@ def apply_edit(song: Song, edit: SectionEdit) -> tuple[list[dict[str, Any]] | No
         sections[i]["instruments"] = playing
     verb = "No" if edit.action == "mute" else "Added"
     where = "in" if edit.action == "mute" else "to"
-    who = "" if players == [role] else f" ({', '.join(players)})"
     return sections, f"{verb} {role}{who} {where} the {edit.section}."
+
+
+LEVEL_STEP = 0.25  # "turn the drums down in the verse": a quarter of full level
+
+
+def _set_level(sections: list[dict[str, Any]], named: list[int], players: list[str],
+               edit: SectionEdit, who: str) -> tuple[list[dict[str, Any]], str]:
+    """A level (0..1) per instrument in the named sections; written as CC11 automation with a
+    short ramp at the section's start when the render makes the MIDI."""
+    values = set()
+    for i in named:
+        levels = dict(sections[i].get("levels") or {})
+        for name in players:
+            now = float(levels.get(name, 1.0))
+            value = edit.level if edit.level is not None else now + LEVEL_STEP * edit.delta
+            levels[name] = round(max(0.0, min(1.0, value)), 2)
+            values.add(levels[name])
+        sections[i]["levels"] = levels
+    shown = "/".join(f"{round(v * 100)}%" for v in sorted(values))
+    times = f" ({len(named)}×)" if len(named) > 1 else ""
+    return sections, (f"{who[:1].upper()}{who[1:]} at {shown} of full level in the "
+                      f"{edit.section}{times}; it ramps there over a beat.")
 
 
 def _same(name: str, wanted: str) -> bool:

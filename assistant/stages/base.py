@@ -4,10 +4,17 @@ A stage is a `StageFlow`: the knowledge base gives its questions (each with a `s
 checklist; the flow maps each slot to a `SlotHandler` that knows how to ask it (text plus
 numbered `Choice`s), whether the Song sheet already fills it, and how to read an answer.
 
-Tools from later issues (next chord, harmonize, take analysis, quantize, mix analysis,
-mastering) plug in as `ToolHook`s: `register_tool(stage, hook)` adds one; the coach offers the
-text of a turn to the current stage's hooks before the slot handler reads it. A hook returns
-`None` when the text is not for it, so adding one never breaks the conversation.
+Tools (next chord, harmonize, motifs, take checks, MIDI take analysis and quantize, mix
+analysis, mastering) plug in as `ToolHook`s: `register_tool(stage, hook)` adds one; the coach
+offers the text of a turn to the current stage's hooks before the slot handler reads it. A hook
+returns `None` when the text is not for it, so adding one never breaks the conversation.
+
+A tool remembers things between turns (the mix it analysed, how much advice it has shown) in
+`Ctx.memo`, a JSON-able dict the coach saves with the session; a `Step` changes it through
+`Step.memo`. A numbered `Choice` can carry an `action` ("hook-name:argument"): picking it runs
+that hook's `act`, so options can do things (write a click track, quantize a take, master).
+Keys of the memo that start with "~" are offers waiting for an answer: they are dropped when
+the conversation enters another stage.
 """
 
 from __future__ import annotations
@@ -44,6 +51,10 @@ class Choice:
     preview_section: str | None = None
     say: str = ""
     """What the coach says after it is picked (besides moving on)."""
+    action: str = ""
+    """"hook-name:argument": picking it runs that tool hook's `act` (see the module)."""
+    plays: bool = False
+    """With an action: "play N" runs the action too (it renders something to hear)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -51,6 +62,7 @@ class Choice:
             "patch": self.patch, "decisions": self.decisions,
             "completes_stage": self.completes_stage, "preview_bars": self.preview_bars,
             "preview_section": self.preview_section, "say": self.say,
+            "action": self.action, "plays": self.plays,
         }
 
     @classmethod
@@ -62,6 +74,7 @@ class Choice:
             completes_stage=bool(data.get("completes_stage", False)),
             preview_bars=data.get("preview_bars", 8),
             preview_section=data.get("preview_section"), say=str(data.get("say", "")),
+            action=str(data.get("action", "")), plays=bool(data.get("plays", False)),
         )
 
 
@@ -79,18 +92,32 @@ class Step:
     complete_stage: bool = False
     keep_choices: bool = False
     """Leave the options already on screen (a side remark, not a new question)."""
+    then_ask: bool = False
+    """After the text, ask the current question again (a tool's side trip)."""
+    memo: dict[str, Any] = field(default_factory=dict)
+    """Changes to the tools' memory (`Ctx.memo`): a value of None removes the key."""
+    preview: Any = None
+    """A `coach.PreviewRequest` for the face to render (a click, a backing track)."""
+    analysis: dict[str, Any] | None = None
+    """A mix analysis (`analyze_audio`'s dict) for the face to draw."""
 
 
 class Ctx:
     """What a handler sees: the live song, the knowledge, the seed, and cached suggestions."""
 
     def __init__(self, song: Song, kb: Knowledge, vocab: Vocabulary, seed: int,
-                 cache: dict[Any, Any]) -> None:
+                 cache: dict[Any, Any], memo: dict[str, Any] | None = None,
+                 slot: str = "") -> None:
         self.song = song
         self.kb = kb
         self.vocab = vocab
         self.seed = seed
         self._cache = cache
+        self.memo: dict[str, Any] = memo if memo is not None else {}
+        """The tools' memory (read it; change it through `Step.memo`)."""
+        self.slot = slot
+        """The slot of the question being asked now ("" when none): a tool answering it
+        marks its step `answered`."""
 
     def suggest(self, *, key: bool = False, seed: int | None = None) -> Suggestions | None:
         """`rules.suggest` for the sheet so far (cached: the same question costs once)."""
@@ -145,14 +172,27 @@ class SlotHandler(Protocol):
     def answer(self, ctx: Ctx, question: Question, parsed: Parsed) -> Step | None: ...
 
 
+TOOL_INTENTS = frozenset({"answer", "question", "change", "yes", "no"})
+"""The intents every hook is offered; commands ("next", "more"...) only when it asks."""
+
+
 @dataclass(frozen=True)
 class ToolHook:
-    """A tool from a later issue. `run` returns None when the turn is not for it."""
+    """A tool. `run` returns None when the turn is not for it (cheaply: it runs on every
+    turn of its stage)."""
 
     name: str
     run: Callable[[Ctx, Parsed], Step | None]
     help: str = ""
     """One line for `help`: what to type to use it."""
+    act: Callable[[Ctx, str], Step] | None = None
+    """Runs a picked `Choice` whose action is "name:argument" (gets the argument)."""
+    intents: frozenset[str] = frozenset()
+    """Commands it may take before the coach does ("next" to walk through advice); it
+    still returns None when it has nothing pending."""
+
+    def wants(self, intent: str) -> bool:
+        return intent in TOOL_INTENTS or intent in self.intents
 
 
 TOOLS: dict[str, list[ToolHook]] = {}
@@ -162,6 +202,15 @@ def register_tool(stage: StageName, hook: ToolHook) -> None:
     hooks = TOOLS.setdefault(stage, [])
     if all(h.name != hook.name for h in hooks):
         hooks.append(hook)
+
+
+def find_tool(name: str) -> ToolHook | None:
+    """A registered hook by name, whatever its stage (a picked action names its hook)."""
+    for hooks in TOOLS.values():
+        for hook in hooks:
+            if hook.name == name:
+                return hook
+    return None
 
 
 def decision(
@@ -205,14 +254,17 @@ class StageFlow:
         except KeyError:
             return ()
 
-    def handler(self, question: Question) -> SlotHandler:
+    def slot_key(self, question: Question) -> str:
+        """The question's slot as this flow names its handler ("mix.file" -> "mix")."""
         slot = question.slot.strip().lower()
         slot = self.aliases.get(slot, slot)
         if slot in self.handlers:
-            return self.handlers[slot]
+            return slot
         last = slot.rsplit(".", 1)[-1]
-        last = self.aliases.get(last, last)
-        return self.handlers.get(last, NOTE_HANDLER)
+        return self.aliases.get(last, last)
+
+    def handler(self, question: Question) -> SlotHandler:
+        return self.handlers.get(self.slot_key(question), NOTE_HANDLER)
 
     def intro(self, kb: Knowledge) -> str:
         try:

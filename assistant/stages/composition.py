@@ -1,9 +1,9 @@
-"""Composition: key, tempo and meter (when Conception left them open), the progression, and
-melody ideas.
+"""Composition: key, tempo and meter (when Conception left them open), the progression,
+melody ideas and the singer's range.
 
-Tools of a later issue plug in here with `register_tool("composition", ToolHook(...))`:
-next-chord suggestions, harmonizing a typed melody, motif/melody sketches. Until then a typed
-melody is kept on the sheet as notes, and typed chords become the progression.
+The tools (next chords, harmonizing a typed melody, motif sketches, the range check) are
+`composing.py`'s hooks; here a typed melody ("E4 D4 C4/2") goes on the sheet with its
+durations, and typed chords become the progression.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from assistant.stages.base import (
     decision,
     examples_line,
 )
-from assistant.stages.music import chord_line, read_chords, read_notes
+from assistant.stages.composing import range_report, range_step, read_melody, read_range
+from assistant.stages.music import chord_line, read_chords
 
 if TYPE_CHECKING:
     from assistant.kb.schema import Question
@@ -168,18 +169,22 @@ class MelodyHandler:
         return song.melody is not None and bool(song.melody.notes)
 
     def ask(self, ctx: Ctx, question: Question) -> Step:
-        return Step(f"{question.text} Type notes like “A4 C5 E5 D5”, describe it in words, "
-                    f"or say “skip”.{examples_line(question)}")
+        return Step(f"{question.text} Type notes like “A4 C5 E5 D5/2” (a beat each; /2 = two "
+                    "beats), say “sketch a melody” for motif ideas, “harmonize …” for chords "
+                    f"under yours, or “skip”.{examples_line(question)}")
 
     def answer(self, ctx: Ctx, question: Question, parsed: Parsed) -> Step | None:
-        pitches = read_notes(parsed.text)
-        if pitches:
-            beat = 1.0
-            notes = [{"pitch": p, "start": i * beat, "duration": beat, "velocity": 90}
-                     for i, p in enumerate(pitches)]
+        melody = read_melody(parsed.text)
+        if melody is None and parsed.slots.path:
+            return melody_file_step(ctx, parsed.slots.path)
+        if melody is not None:
+            beats = max(n.start + n.duration for n in melody.notes)
+            text = f"Kept your melody: {len(melody.notes)} notes over {beats:g} beats."
+            if ctx.song.singer_range:
+                text += " " + range_report(melody, *ctx.song.singer_range, ctx.song.meter)[0]
+            text += " Say “harmonize it” for chords under it."
             return Step(
-                f"Kept your melody: {len(notes)} notes, one per beat.",
-                patch={"melody": {"notes": notes, "source": "typed"}}, answered=True,
+                text, patch={"melody": melody.model_dump(mode="json")}, answered=True,
                 decisions=[decision("melody", parsed.text.strip(), "You typed it.")],
             )
         if parsed.intent == "no":
@@ -193,6 +198,30 @@ class MelodyHandler:
         return None
 
 
+def melody_file_step(ctx: Ctx, text: str) -> Step:
+    """"melody.mid": the file's top line becomes the melody (drums skipped)."""
+    from assistant.composition.notes import read_midi, to_melody
+    from assistant.errors import CoachError
+    from assistant.stages.files import find_file, kind_of
+
+    path, exists = find_file(text)
+    if kind_of(path) != "midi":
+        return Step(f"`{path.name}` is not a MIDI file: give a .mid melody or type the notes.")
+    if not exists:
+        return Step(f"I can't find `{path}`. Give the path of a MIDI melody, or type the notes.")
+    try:
+        line, _ = read_midi(path)
+    except CoachError as error:
+        return Step(f"I couldn't read that melody: {error}.")
+    melody = to_melody(line, path.name)
+    text = f"Kept the melody of {path.name}: {len(melody.notes)} notes."
+    if ctx.song.singer_range:
+        text += " " + range_report(melody, *ctx.song.singer_range, ctx.song.meter)[0]
+    return Step(text + " Say “harmonize it” for chords under it.", answered=True,
+                patch={"melody": melody.model_dump(mode="json")},
+                decisions=[decision("melody", path.name, "From your MIDI file.")])
+
+
 class SingerRangeHandler:
     """"A2 to E4": the singer's comfortable range, used later to place melodies."""
 
@@ -203,19 +232,14 @@ class SingerRangeHandler:
         return Step(f"{question.text} Or say “skip”.{examples_line(question)}")
 
     def answer(self, ctx: Ctx, question: Question, parsed: Parsed) -> Step | None:
-        words = parsed.text.replace("-", " ").replace("–", " ").split()
-        pitches = read_notes(" ".join(w for w in words if w.lower() not in ("to", "from",
-                                                                           "and", "up")))
-        if not pitches or len(pitches) != 2:
+        found = read_range(parsed.text)
+        if found is None:
             return None
-        low, high = sorted(pitches)
+        low, high = found
         if high - low < 5:
             return Step("That's under half an octave — give the lowest and highest comfortable "
                         "notes, like “A2 to E4”.")
-        said = f"{words[0]}–{words[-1]}"
-        return Step(f"Singer's range: {said} ({high - low} semitones).",
-                    patch={"singer_range": [low, high]}, answered=True,
-                    decisions=[decision("singer range", said, "Keeps melodies singable.")])
+        return range_step(ctx, low, high, answered=True)
 
 
 class Composition(StageFlow):

@@ -398,28 +398,23 @@ class CoachApp(App[int]):
     def _preview_worker(self, request: PreviewRequest) -> None:
         worker = get_current_worker()
         try:
-            from assistant.render import default_preview_path, preview
+            from assistant.coach import render_request
 
-            wav = default_preview_path(request.label)  # previews/<label>-<time>.wav, unique
-            # no bars and no section = the whole arranged song (as the plain chat does)
-            whole = request.bars is None and request.section is None
-            result = preview(
-                request.song,
-                wav,
-                midi_path=wav.with_suffix(".mid"),
-                section=request.section,
-                bars=request.bars,
-                demo=whole and bool(request.song.sections),
-            )
+            # previews/<label>-<time>.wav unless the request names its file (a click track)
+            result = render_request(request)
         except Exception as error:  # soundfont missing, bad song: a status line, not a crash
             if not worker.is_cancelled:
-                self._status_from_thread("error", f"Could not render the preview: {error}")
+                self._status_from_thread("error", f"Could not render the {request.kind}: {error}")
+            return
+        wav = result.wav
+        if wav is None:
             return
         self.last_wav = wav
         if worker.is_cancelled:
             return
         seconds = float(result.duration_s or 0.0)
-        note = f"Preview saved: {wav} ({seconds:.1f} s; MIDI beside it)"
+        what = request.kind[:1].upper() + request.kind[1:]
+        note = f"{what} saved: {wav} ({seconds:.1f} s; MIDI beside it)"
         self.call_from_thread(self.call_later, self._chat.add_note, note)
         self._play_file(wav, request.label, seconds, worker)
 
