@@ -90,6 +90,9 @@ def _steps(*texts: str, keys: Sequence[str] = ()) -> Callable[[Pilot[int]], Awai
         assert isinstance(app, CoachApp)
         box = app.query_one("#input", Input)
         box.cursor_blink = False
+        # The chat's scrollbar thumb lands a cell apart from run to run (Markdown settles its
+        # height late); the pictures are about the layout, so leave the scrollbar out of them.
+        app.query_one("#chat").styles.scrollbar_size_vertical = 0
 
         async def wait_for(turns: int) -> None:
             for _ in range(2000):
@@ -112,7 +115,13 @@ def _steps(*texts: str, keys: Sequence[str] = ()) -> Callable[[Pilot[int]], Awai
             await pilot.press(key)
             if key.isdigit():
                 await wait_for(before + 1)
-        await pilot.pause()
+        # Let Markdown finish laying out and the anchored chat settle before the picture:
+        # without this, a late resize left the scrollbar in another place now and then.
+        for _ in range(3):
+            await pilot.wait_for_scheduled_animations()
+            await pilot.pause(0.1)
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.1)
 
     return run_before
 
