@@ -351,3 +351,40 @@ async def test_a_reply_with_a_mix_analysis_shows_the_meter_and_the_spectrum() ->
         assert meter.result == analysis and meter.region.height >= 5
         assert "Spotify" in meter.render().plain
         assert app.query_one(SpectrumChart).region.height >= 3
+
+
+async def test_a_slow_turn_shows_that_the_coach_is_working(coach_home) -> None:
+    """A turn that takes seconds (measuring a mix) says so on the status line, then clears it."""
+    import time
+
+    from assistant.coach import Coach
+    from assistant.tui.app import make_app
+    from assistant.tui.play import PlayStatus
+
+    class SlowCoach(Coach):
+        def handle(self, text: str):  # type: ignore[no-untyped-def]
+            if text == "slow":
+                time.sleep(1.0)
+            return super().handle(text)
+
+    app = make_app(SlowCoach)
+    async with app.run_test(size=(100, 30)) as pilot:
+        for _ in range(400):
+            if app.turns >= 1:
+                break
+            await pilot.pause(0.01)
+        status = app.query_one("#play-status", PlayStatus)
+        app._submit("slow")
+        seen = False
+        for _ in range(150):
+            await pilot.pause(0.01)
+            if status.state == "busy" and "working" in str(status.render()):
+                seen = True
+                break
+        assert seen, "the status line should say the coach is working"
+        for _ in range(400):
+            if app.turns >= 2:
+                break
+            await pilot.pause(0.01)
+        await pilot.pause(0.1)
+        assert app.turns >= 2 and status.state == "idle"

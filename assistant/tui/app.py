@@ -114,6 +114,7 @@ class CoachApp(App[int]):
         self._core = ThreadPoolExecutor(max_workers=1, thread_name_prefix="coach-core")
         self._queue: list[str] = []
         self._turn_running = False
+        self._working = False  # the status line says "working on it…" for a slow turn
         self._song: Song | None = None
         self._player: Any = None
         self._player_lock = threading.Lock()
@@ -165,16 +166,34 @@ class CoachApp(App[int]):
         try:
             while pending:
                 current = pending.pop(0)
+                # A slow turn (measuring or mastering a mix takes seconds) shows that it works.
+                timer = self.set_timer(0.4, self._show_working)
                 try:
                     result = await loop.run_in_executor(self._core, self._core_turn, current)
                 except Exception as error:  # the face must survive a broken core
                     await self._chat.add_note(f"Something went wrong: {error}")
                 else:
                     await self._show(result)
+                finally:
+                    timer.stop()
+                    self._end_working()
                 pending.extend(self._queue)
                 self._queue.clear()
         finally:
             self._turn_running = False
+
+    def _show_working(self) -> None:
+        status = self.query_one("#play-status", PlayStatus)
+        if status.state in ("idle", "saved", "error"):
+            self._working = True
+            status.set("busy", "working on it…")
+
+    def _end_working(self) -> None:
+        if self._working:
+            self._working = False
+            status = self.query_one("#play-status", PlayStatus)
+            if status.state == "busy":
+                status.set("idle")
 
     def _core_turn(self, text: str | None) -> TurnResult:
         """Runs on the core thread: load on first use, take the turn, save it."""
