@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import soundfile
 
+from assistant.analysis.truepeak import true_peak
 from assistant.errors import BadInput
 from assistant.render.click import ACCENTS, click_arrangement, click_pulses
 from assistant.render.level import peak_dbfs
@@ -60,6 +61,7 @@ def test_cli_click_90_bpm_4_bars_with_a_bar_of_count_in(coach_cli, tmp_path: Pat
     beat = 60 / 90
     assert max(abs(t - i * beat) for i, t in enumerate(found)) < 0.012, "each click on its beat"
     assert peak_dbfs(audio) <= -1.0
+    assert float(true_peak(np.ascontiguousarray(audio.T), rate).max()) <= 10 ** (-1.0 / 20), "true peak too"
     midi = mido.MidiFile(str(mid))
     assert mido.tempo2bpm(next(m.tempo for m in midi.tracks[0] if m.type == "set_tempo")) == pytest.approx(90)
     assert sum(1 for t in midi.tracks for m in t if m.type == "note_on" and m.velocity) == 20
@@ -110,7 +112,16 @@ def test_click_arrangement_rejects_out_of_range_values() -> None:
 
 def test_json_stays_clean_when_ci_is_set(coach_cli, tmp_path: Path) -> None:
     """pyfluidsynth prints a line on stdout at import when $CI is set; --json must not carry it."""
-    done = coach_cli("click", "--tempo", "120", "--bars", "1", "-o", str(tmp_path / "c.wav"), "--json",
-                     env={"CI": "true", "COACH_SOUNDFONT": TIMGM})
+    done = coach_cli(
+        "click",
+        "--tempo",
+        "120",
+        "--bars",
+        "1",
+        "-o",
+        str(tmp_path / "c.wav"),
+        "--json",
+        env={"CI": "true", "COACH_SOUNDFONT": TIMGM},
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["clicks"] == 4

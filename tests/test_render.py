@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import math
 from pathlib import Path
 
@@ -10,14 +11,26 @@ import numpy as np
 import pytest
 import soundfile
 
+from assistant.analysis.truepeak import true_peak
 from assistant.errors import BadInput, FileProblem
 from assistant.render import preview
+from assistant.render import synth as synth_module
 from assistant.render.arrange import arrange, choose_sections, sf2_nrpn
-from assistant.render.events import DRUM_CHANNEL, Arrangement
-from assistant.render.level import integrated_lufs, limit, normalise, peak_dbfs
-from assistant.render.midi import key_signature_name, to_midi, write_midi
+from assistant.render.events import DRUM_CHANNEL, Arrangement, SectionSpan, Track
+from assistant.render.level import (
+    BlockStats,
+    integrated_lufs,
+    limit,
+    measure,
+    normalise,
+    padded_length,
+    peak_dbfs,
+    plan_levels,
+    write_wav,
+)
+from assistant.render.midi import encode_smf, key_signature_name, to_midi, write_midi
 from assistant.render.pipeline import render_song
-from assistant.render.synth import event_list
+from assistant.render.synth import event_list, plan_segments, render_audio
 from assistant.song import Instrument, Key, Melody, Note, Section, Song
 
 TIMGM = Path("/usr/share/sounds/sf2/TimGM6mb.sf2")
@@ -60,6 +73,11 @@ def bar_levels_db(audio: np.ndarray, rate: int, arr_or_song: Arrangement | Song,
         rms = float(np.sqrt(np.mean(chunk.astype(np.float64) ** 2)))
         levels.append(20 * math.log10(rms) if rms > 0 else -math.inf)
     return levels
+
+
+def true_peak_dbtp(audio: np.ndarray, rate: int) -> float:
+    """The mix analyser's true-peak meter (8x oversampling) on (frames, channels) audio."""
+    return 20 * math.log10(float(true_peak(np.ascontiguousarray(audio.T, dtype=np.float32), rate).max()))
 
 
 def reference_lufs(path: Path) -> float:
@@ -266,9 +284,13 @@ def test_render_duration_level_peak_and_no_silent_bar(tmp_path: Path) -> None:
     assert expected <= len(audio) / rate <= expected + 2.0
     assert result.duration_s == pytest.approx(len(audio) / rate)
     assert peak_dbfs(audio) <= -1.0
+    assert true_peak_dbtp(audio, rate) <= -1.0, "inter-sample peaks stay under -1 dBTP too"
+    assert result.true_peak_dbtp is not None and result.true_peak_dbtp <= -1.0
+    assert np.all(np.abs(audio.astype(np.float64).mean(axis=0)) < 0.001), "no DC offset"
     measured = reference_lufs(result.wav)  # type: ignore[arg-type]
     assert -18.0 <= measured <= -12.0
     assert abs(measured - integrated_lufs(audio.T, rate)) < 0.2, "the render's quick meter agrees with the analyser"
+    assert result.lufs == pytest.approx(measured, abs=0.2), "the reported loudness is the file's"
     assert all(level > -45 for level in bar_levels_db(audio, rate, song, 8)), "a bar is silent"
     assert result.soundfont == TIMGM and result.midi is not None and result.midi.exists()
     assert not list(tmp_path.glob(".*")), "no temporary files left behind"
@@ -347,3 +369,172 @@ def test_loudness_meter_matches_the_analyser_on_a_sine(tmp_path: Path) -> None:
     assert ours == pytest.approx(reference_lufs(tmp_path / "sine.wav"), abs=0.1)
     # BS.1770: a full-scale 1 kHz sine in one channel reads -3.01; two channels +3.01; -6.02 dB
     assert ours == pytest.approx(-6.02, abs=0.1)
+
+
+def test_dc_offset_is_removed_and_the_music_kept(tmp_path: Path) -> None:
+    """A pad whose sample carries DC (FluidR3_GM's "Pad 2 (warm)" is mostly DC) comes and
+    goes over a tone: the file has no DC, the tone's level is untouched, peaks stay low."""
+    rate = 44100
+    t = np.arange(rate * 12) / rate
+    tone = 0.05 * np.sin(2 * np.pi * 110 * t) + 0.02 * np.sin(2 * np.pi * 1500 * t)
+    pad_on = ((t > 2) & (t < 5)) | ((t > 7) & (t < 10.5))
+    offset = 0.04 * np.convolve(pad_on, np.ones(441) / 441, mode="same")  # 10 ms fades, like a pad's
+    left, right = tone + offset, 0.8 * tone + 0.7 * offset
+    raw = np.stack([left, right]).astype(np.float32)
+    assert abs(raw[0].mean()) > 0.01
+    padded, stats = measure(raw, rate)
+    plan = plan_levels(padded, stats, raw.shape[1], None, target_lufs=-15.0)
+    write_wav(tmp_path / "dc.wav", padded, plan, rate)
+    audio, _ = soundfile.read(str(tmp_path / "dc.wav"), dtype="float64")
+    assert np.all(np.abs(audio.mean(axis=0)) < 0.001)
+    # each second too: what is left is a ~5 Hz bump at each step of the offset
+    assert np.all(np.abs(audio[: 12 * rate].reshape(12, -1, 2).mean(axis=1)) < 0.004)
+    # the tone alone (no pad) at 0.5-1.5 s and inside the pad (3-4 s): same level after DC removal
+    quiet, during = audio[rate // 2 : rate * 3 // 2, 0], audio[3 * rate : 4 * rate, 0]
+    assert 20 * math.log10(np.std(during) / np.std(quiet)) == pytest.approx(0.0, abs=0.1)
+    assert peak_dbfs(audio) <= -1.0 and true_peak_dbtp(audio, rate) <= -1.0
+
+
+def test_true_peak_limiting_catches_inter_sample_overs(tmp_path: Path) -> None:
+    """A quarter-rate tone sampled 45 degrees off its crest peaks 3 dB between samples."""
+    rate = 44100
+    n = np.arange(rate * 6)
+    x = np.sin(np.pi / 2 * n + np.pi / 4) * (0.1 + 0.1 * (n > 3 * rate))  # louder second half
+    raw = np.stack([x, x]).astype(np.float32)
+    before = raw * np.float32(10 ** (-1.2 / 20) / np.abs(raw).max())
+    assert true_peak_dbtp(before.T, rate) > 1.0, "scaling sample peaks alone would leave +1.8 dBTP"
+    out, _, peak = normalise(raw.copy(), rate, target_lufs=-12.0)
+    assert peak <= -1.2 + 1e-4 and true_peak_dbtp(out.T, rate) <= -1.0
+
+
+def test_block_stats_measured_in_stretches_equal_one_pass() -> None:
+    rng = np.random.default_rng(5)
+    rate = 22050
+    frames = padded_length(rate * 5 + 123, rate)
+    audio = (rng.standard_normal((2, frames)) * 0.1).astype(np.float32)
+    whole = BlockStats(2, frames, rate)
+    whole.measure(audio, 0, whole.subs)
+    whole.finish(audio)
+    parts = BlockStats(2, frames, rate)
+    for first, last in [(7, 20), (0, 3), (31, parts.subs), (20, 31)]:
+        parts.measure(audio, first, last)
+    parts.measure_rest(audio)
+    for name in ("top", "bottom", "bend"):
+        assert np.array_equal(getattr(whole, name), getattr(parts, name)), name
+    for name in ("power", "total", "energy"):
+        assert np.allclose(getattr(whole, name), getattr(parts, name), rtol=1e-6), name
+    d2 = np.abs(np.diff(audio, 2, axis=1))
+    assert np.isclose(parts.bend.max(), d2.max()), "every second difference is counted, edges included"
+
+
+def test_wav_writer_threads_write_the_same_file(tmp_path: Path) -> None:
+    rng = np.random.default_rng(9)
+    rate = 44100
+    raw = (rng.standard_normal((2, rate * 9)) * 0.1).astype(np.float32)
+    padded, stats = measure(raw, rate)
+    plan = plan_levels(padded, stats, raw.shape[1], end=rate * 8)
+    peaks = [write_wav(tmp_path / f"t{n}.wav", padded, plan, rate, threads=n) for n in (1, 3)]
+    assert (tmp_path / "t1.wav").read_bytes() == (tmp_path / "t3.wav").read_bytes()
+    audio, read_rate = soundfile.read(str(tmp_path / "t1.wav"), dtype="float32")
+    assert read_rate == rate and audio.shape == (plan.stop, 2)
+    assert peaks[0] == peaks[1] == pytest.approx(peak_dbfs(audio), abs=1e-6)
+    assert np.abs(audio[-20:]).max() < 0.01, "the tail fades out"
+
+
+@pytest.mark.parametrize(
+    ("meter", "key", "extra"),
+    [
+        ("4/4", Key(tonic="E", mode="minor"), {}),
+        ("6/8", Key(tonic="B", mode="minor"), {"backing": True, "click": True, "count_in": 1}),
+        ("7/8", Key(tonic="D", mode="dorian"), {}),
+        ("3/4", Key(tonic="F#", mode="major"), {"section": "verse", "bars": 3}),
+    ],
+)
+def test_fast_midi_writer_matches_mido_byte_for_byte(meter: str, key: Key, extra: dict) -> None:
+    song = make_song(meter=meter, key=key, tempo=131.5)
+    arr = arrange(song, demo=not extra.get("section"), use_knowledge=False, **extra)
+    buffer = io.BytesIO()
+    to_midi(arr).save(file=buffer)
+    assert encode_smf(arr) == buffer.getvalue()
+
+
+def test_midi_title_outside_latin_1_is_written_not_fatal(tmp_path: Path) -> None:
+    arr = arrange(make_song(title="Nuit \u2615 blanche"), use_knowledge=False)
+    path = write_midi(arr, tmp_path / "t.mid")
+    midi = mido.MidiFile(str(path))
+    assert next(m.name for m in midi.tracks[0] if m.type == "track_name") == "Nuit ? blanche"
+
+
+# ----------------------------------------------------------------------- parallel render
+
+
+def choke_arrangement(bars: int = 24) -> Arrangement:
+    """Open hi-hats choked by closed ones half a beat later, pads held across bar lines."""
+    drums = Track("Drums", "drums", DRUM_CHANNEL, 0)
+    pad = Track("Pad", "pad", 0, 48)
+    keys = Track("Keys", "chords", 1, 0)
+    for bar in range(bars):
+        start = bar * 4.0
+        for beat in range(4):
+            drums.add(start + beat, 0.1, 36 if beat % 2 == 0 else 38, 110)
+            drums.add(start + beat, 0.4, 46, 90)
+            drums.add(start + beat + 0.5, 0.1, 42, 80)
+        root = 48 + (bar % 4) * 2
+        for pitch in (root, root + 4, root + 7):
+            pad.add(start, 8.0 if bar % 2 == 0 else 4.0, pitch, 70)
+            keys.add(start + 1.5, 0.5, pitch + 12, 80)
+    for track in (drums, pad, keys):
+        track.tidy()
+    return Arrangement("Choke", 120.0, "4/4", "C", "major", 4.0, [drums, pad, keys], [SectionSpan("all", 0.0, bars, 4)])
+
+
+def test_segments_start_early_enough_for_every_note_sounding_at_the_join() -> None:
+    arr = choke_arrangement()
+    rate, quantum = 44100, 4410
+    frames = round(arr.duration_s * rate) + 2 * rate
+    for count in (2, 3, 4):
+        plan = plan_segments(arr, frames, rate, count, quantum)
+        assert 2 <= len(plan) <= count
+        assert plan[0].start == plan[0].keep == 0 and plan[-1].stop == frames
+        scale = 60.0 * rate / arr.tempo
+        for before, seg in zip(plan, plan[1:], strict=False):
+            assert before.stop == seg.keep and seg.keep % quantum == 0 and seg.start % 64 == 0
+            assert seg.keep - seg.start >= synth_module.PREROLL_S * rate
+            for track in arr.tracks:
+                for note in track.notes:
+                    begin, end = round(note.start * scale), round((note.start + note.duration) * scale)
+                    if begin < seg.keep < end + synth_module.RING_S * rate:
+                        assert begin >= seg.start, "a note still sounding at the join is replayed"
+    assert plan_segments(arr, frames, 11025, 2, 1103) == [synth_module.Segment(0, 0, frames)], "no reverb period"
+
+
+def test_split_render_sounds_like_one_synth() -> None:
+    """Two synths rendering halves (with pre-roll, replayed controllers and the reverb's
+    modulation in phase) against one synth: identical up to the join; after it, only
+    FluidSynth's first-block gain ramp of newly started voices differs (it ramps from
+    whatever its voice slot last held). A join without all that is far off: a missing
+    pre-roll loses held pads and hi-hat chokes."""
+    arr = choke_arrangement()
+    rate = 44100
+    one = render_audio(arr, Path(TIMGM), rate, segments=1)
+    two = render_audio(arr, Path(TIMGM), rate, segments=2)
+    frames = one.shape[1]
+    plan = plan_segments(arr, frames, rate, 2, round(rate * 0.1))
+    assert len(plan) == 2
+    join = plan[1].keep - round(synth_module.JOIN_S * rate)
+    assert np.array_equal(one[:, :join], two[:, :join])
+
+    def difference_db(other: np.ndarray) -> float:
+        return float(10 * np.log10(((other - one) ** 2).sum() / (one**2).sum()))
+
+    assert difference_db(two) < -40.0
+    # the same join without pre-roll (the previous renderer's attempt)
+    naive = np.zeros_like(one)
+    events = event_list(arr, rate)
+    for seg in (synth_module.Segment(0, 0, plan[1].keep), synth_module.Segment(plan[1].keep, plan[1].keep, frames)):
+        loaded = synth_module.load_synth(Path(TIMGM), rate)
+        process = synth_module._processor(loaded.fs)
+        synth_module._select_programs(loaded.synth, loaded.sfid, arr, synth_module.SynthReport())
+        synth_module._play(loaded, process, seg, events, naive, np.zeros((2, 0), np.float32), None, frames)
+        loaded.delete()
+    assert difference_db(naive) > -25.0

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import soundfile
 
+from assistant.analysis.truepeak import true_peak
 from assistant.render.level import peak_dbfs
 from assistant.song import Instrument, Key, Melody, Note, Section, Song
 
@@ -81,6 +82,9 @@ def test_demo_for_a_sad_mood_meets_the_issue(coach_cli, tmp_path: Path) -> None:
     assert abs(len(audio) / rate - bars * bar_s) <= 2.5
     assert result["duration_s"] == pytest.approx(len(audio) / rate, abs=0.01)
     assert peak_dbfs(audio) <= -1.0
+    tp = float(true_peak(np.ascontiguousarray(audio.T), rate).max())
+    assert 20 * math.log10(tp) <= -1.0 and result["true_peak_dbtp"] <= -1.0
+    assert np.all(np.abs(audio.astype(np.float64).mean(axis=0)) < 0.001), "no DC offset"
     assert -18.0 <= reference_lufs(wav) <= -12.0
     size = round(bar_s * rate)
     for bar in range(bars):

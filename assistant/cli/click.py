@@ -26,8 +26,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from assistant.cli.render import report, start_loader
+    from assistant.cli.render import quiet_blas, report, start_loader
 
+    quiet_blas()
     loader = start_loader(args)
     try:
         from assistant.render import default_preview_path

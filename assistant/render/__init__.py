@@ -1,7 +1,8 @@
 """Previews: Song sheet -> arranged tracks -> MIDI (mido) -> audio (FluidSynth) -> WAV.
 
 Modules: `arrange` (Song -> `events.Arrangement`), `midi` (type-1 export), `synth`
-(offline FluidSynth), `level` (loudness and peak), `soundfont` (discovery), `click`,
+(offline FluidSynth, a long song split between synths on parallel threads), `level` (DC
+removal, loudness, limiter, true peak, the WAV writer), `soundfont` (discovery), `click`,
 `play` (external players), `pipeline` (the whole chain). Importing this package is cheap;
 the heavy parts load when `preview()` runs.
 """

@@ -13,6 +13,7 @@ Everything is deterministic: the same sheet gives the same events.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -138,10 +139,12 @@ def choose_sections(
                 return [(sec if bars is None else sec.model_copy(update={"bars": bars}), index)]
         names = ", ".join(dict.fromkeys(s.name for _, s in sheet)) or "none (the sheet has no sections)"
         raise BadInput(f"no section named {section!r}; sections: {names}")
-    for index, sec in sheet:
-        if "chorus" in sec.name.lower():
-            length = bars if bars is not None else sec.bars
-            return [(sec.model_copy(update={"bars": length}), index)]
+    # the first chorus proper; a pre-chorus (or post-chorus) only when there is no other
+    choruses = [(index, sec) for index, sec in sheet if "chorus" in sec.name.lower()]
+    proper = [(i, s) for i, s in choruses if not re.search(r"(pre|post)[- ]?chorus", s.name.lower())]
+    for index, sec in proper or choruses:
+        length = bars if bars is not None else sec.bars
+        return [(sec.model_copy(update={"bars": length}), index)]
     return [(Section(name="preview", bars=bars or PREVIEW_BARS, energy=4), -1)]
 
 

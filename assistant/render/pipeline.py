@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -93,25 +94,24 @@ def _render_wav(
     loudness: bool,
     loader: SynthLoader | None,
 ) -> None:
-    import soundfile
-
-    from assistant.render.level import normalise, normalise_peak
-    from assistant.render.synth import SynthReport, render_audio, to_pcm16, trim_tail
+    from assistant.render.level import TARGET_LUFS, BlockStats, plan_levels, write_wav
+    from assistant.render.synth import TAIL_S, SynthReport, parallelism, render_audio
 
     synth_started = time.perf_counter()
     report = SynthReport()
     loaded = loader.take() if loader is not None and loader.rate == rate else None
-    audio = render_audio(arrangement, soundfont, rate, report=report, loaded=loaded)
-    result.synth_s = time.perf_counter() - synth_started
     end = round(arrangement.duration_s * rate)
-    audio, lufs, peak = normalise(audio, rate) if loudness else normalise_peak(audio, rate)
-    audio = trim_tail(audio, end, rate)
-    pcm = to_pcm16(audio)
+    frames = end + round(TAIL_S * rate)
+    stats = BlockStats(2, frames, rate)  # filled by the synth threads as they render
+    audio = render_audio(arrangement, soundfont, rate, report=report, loaded=loaded, stats=stats)
+    result.synth_s = time.perf_counter() - synth_started
+    plan = plan_levels(audio, stats, frames, end, TARGET_LUFS if loudness else None)
     with atomic_path(wav_path, suffix=".wav") as tmp:
-        soundfile.write(str(tmp), pcm, rate, subtype="PCM_16", format="WAV")
+        peak = write_wav(tmp, audio, plan, rate, threads=parallelism())
     result.wav, result.soundfont = wav_path, soundfont
-    result.duration_s = audio.shape[-1] / rate
-    result.lufs, result.peak_dbfs = lufs, peak
+    result.duration_s = plan.stop / rate
+    result.lufs, result.peak_dbfs = plan.lufs, peak
+    result.true_peak_dbtp = plan.true_peak_dbtp if math.isfinite(plan.true_peak_dbtp) else None
     result.warnings += report.warnings
 
 

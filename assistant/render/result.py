@@ -27,6 +27,8 @@ class RenderResult:
     sample_rate: int = 0
     lufs: float | None = None
     peak_dbfs: float | None = None
+    true_peak_dbtp: float | None = None
+    """Highest inter-sample peak found (None when no block came near the ceiling)."""
     synth_s: float = 0.0
     tracks: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -50,6 +52,7 @@ class RenderResult:
             "sample_rate": self.sample_rate,
             "lufs": num(self.lufs, 2),
             "peak_dbfs": num(self.peak_dbfs, 2),
+            "true_peak_dbtp": num(self.true_peak_dbtp, 2),
             "synth_s": num(self.synth_s),
             "tracks": self.tracks,
             "warnings": self.warnings,
