@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-from assistant import theory
+from assistant import paths, theory
 from assistant.composition.chords import (
     ALL_CLASSES,
     ChordClass,
@@ -22,13 +24,17 @@ from assistant.composition.corpus import SongChords
 from assistant.composition.moves import load_moves
 from assistant.composition.nextchord import (
     FEATURES,
+    NextChordModel,
     load_model,
     next_chords,
     suggest_classes,
 )
 from assistant.composition.nextchord_train import count_ngrams, events, model_from_counts, train
 from assistant.errors import BadInput, KnowledgeError
+from assistant.kb.loader import load_knowledge
 from tests.conftest import REPO, run_coach
+
+SHIPPED = paths.shipped_knowledge_dir()
 
 # A made-up song: verse twice, chorus twice, a bridge, chorus (numerals in a major key).
 VERSE = "I V vi IV I V IV V".split()
@@ -193,18 +199,100 @@ def test_suggestions_collapse_repeated_chords_and_need_a_history() -> None:
         next_chords(["C"], key, top=0)
 
 
-def test_rules_file_validates_and_a_bad_rule_is_named(tmp_path) -> None:
-    moves = load_moves()
-    assert len(moves) > 50
-    assert all(m.rule.why for m in moves)
-    bad = tmp_path / "chord_moves.json"
-    bad.write_text(json.dumps({"moves": [
-        {"id": "move.ok", "after": ["V"], "to": "I", "modes": ["major"], "weight": 1,
-         "why": "V → I: fine"},
-        {"id": "move.broken", "after": ["V"], "to": "H9", "modes": ["major"], "weight": 1,
-         "why": "nonsense"}]}))
-    with pytest.raises(KnowledgeError, match="move.broken"):
-        load_moves(bad)
+def test_moves_come_from_the_knowledge_base() -> None:
+    kb = load_knowledge([SHIPPED])
+    moves = load_moves(kb)
+    assert len(moves) > 50 and len(moves) == kb.counts()["move"]
+    assert all(m.rule.why and m.rule.id.startswith("move.") for m in moves)
+    assert not (SHIPPED / "chord_moves.json").exists()  # the TOML collection replaced it
+    deceptive = next(m for m in moves if m.rule.id == "move.deceptive-cadence")
+    assert (deceptive.after, deceptive.to) == ((from_numeral("V"),), from_numeral("vi"))
+
+
+def _moves_copy(tmp_path: Path) -> Path:
+    folder = tmp_path / "kb"
+    shutil.copytree(SHIPPED, folder, ignore=shutil.ignore_patterns("*.json"))
+    return folder
+
+
+@pytest.mark.parametrize("field, old, new", [
+    ("to", 'to = "vi"', 'to = "H9"'),
+    ("after", 'after = ["V"]', 'after = ["V", "Q"]'),
+    ("weight", "weight = 2", "weight = 9"),
+    ("modes", 'modes = ["major"]', 'modes = ["majestic"]'),
+])
+def test_kb_check_names_file_id_and_field_of_a_broken_move(
+        tmp_path: Path, coach_cli, field: str, old: str, new: str) -> None:
+    folder = _moves_copy(tmp_path)
+    path = folder / "chord_moves.toml"
+    text = path.read_text()
+    start = text.index('id = "move.deceptive-cadence"')
+    end = text.index("[[move]]", start)
+    entry = text[start:end]
+    assert old in entry
+    path.write_text(text[:start] + entry.replace(old, new, 1) + text[end:])
+    with pytest.raises(KnowledgeError) as caught:
+        load_knowledge([folder])
+    assert caught.value.entry_id == "move.deceptive-cadence"
+    assert caught.value.field is not None and caught.value.field.startswith(field)
+    result = coach_cli("kb", "check", str(folder))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr
+    assert "chord_moves.toml" in lines[0] and "move.deceptive-cadence" in lines[0]
+    assert field in lines[0]
+
+
+def test_a_move_with_an_unknown_genre_name_is_named(tmp_path: Path) -> None:
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "moves.toml").write_text(
+        '[[move]]\nid = "move.polka-step"\nafter = ["I"]\nto = "V"\nmodes = ["major"]\n'
+        'weight = 1\ngenres = ["polka"]\nwhy = "I → V: the polka\'s oom-pah"\n')
+    with pytest.raises(KnowledgeError) as caught:
+        load_knowledge([SHIPPED, folder])
+    assert (caught.value.entry_id, caught.value.field) == ("move.polka-step", "genres")
+
+
+def test_user_knowledge_overrides_and_adds_moves(coach_home: Path) -> None:
+    user = paths.config_dir() / "knowledge"
+    user.mkdir(parents=True)
+    (user / "my_moves.toml").write_text(
+        '[[move]]\nid = "move.deceptive-cadence"\nafter = ["V"]\nto = "vi"\nmodes = ["major"]\n'
+        'weight = 2\nwhy = "V → vi: my own word for the deceptive cadence"\n\n'
+        '[[move]]\nid = "move.my-chromatic-mediant"\nafter = ["V"]\nto = "bIII"\n'
+        'modes = ["major"]\nweight = 5\nwhy = "V → bIII: my favourite surprise"\n')
+    result = run_coach("next-chord", "G", "--key", "C", "--top", "47", "--json",
+                       env={"COACH_HOME": str(coach_home)})
+    found = {s["numeral"]: s for s in _json(result)["suggestions"]}
+    assert "my own word" in found["vi"]["why"]
+    assert "my favourite surprise" in found["bIII"]["why"]
+    shipped = NextChordModel(load_model().data, moves=load_moves(load_knowledge([SHIPPED])))
+    plain = {s.numeral: s for s in next_chords(["G"], theory.parse_key("C"), top=47,
+                                               model=shipped)}
+    assert found["bIII"]["probability"] > plain["bIII"].probability
+
+
+def test_genres_resolve_through_the_knowledge_base() -> None:
+    model = load_model()
+    assert model.resolve_genre("blues rock").name == "rock"  # a knowledge-base alias
+    assert model.resolve_genre("blues rock").corpus == "billboard"
+    assert model.resolve_genre("Mandopop").corpus == "pop909"  # a corpus style
+    assert model.resolve_genre("soul").name == "r&b"
+    assert model.resolve_genre("polka").name is None  # lenient outside the command line
+    with pytest.raises(BadInput, match="polka"):
+        model.resolve_genre("polka", strict=True)
+
+
+def test_unknown_genre_is_one_line_naming_it_and_the_accepted_ones() -> None:
+    result = run_coach("next-chord", "Am", "F", "--key", "A minor", "--genre", "polka")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "'polka'" in lines[0] and "rock" in lines[0] and "c-pop" in lines[0]
+    ok = run_coach("next-chord", "Am", "F", "--key", "A minor", "--genre", "classic rock",
+                   "--json")
+    assert ok.returncode == 0, ok.stderr
 
 
 @pytest.mark.parametrize("args, token", [

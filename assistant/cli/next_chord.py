@@ -19,7 +19,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--key", metavar="K",
                         help='e.g. "A minor", Am, F#, "D dorian" (guessed from the chords if '
                         "not given)")
-    parser.add_argument("--genre", metavar="G", help="e.g. rock, soul, c-pop, ballad")
+    parser.add_argument("--genre", metavar="G",
+                        help="a genre of the knowledge base (rock, r&b, ballad, jazz...) or a "
+                        "reference-song style (c-pop, mandopop)")
     parser.add_argument("--top", type=int, default=5, metavar="N",
                         help="how many suggestions (default 5)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -27,7 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from assistant.composition.nextchord import next_chords, parse_progression
+    from assistant.composition.nextchord import load_model, next_chords, parse_progression
     from assistant.errors import BadInput
 
     if not args.chords or not " ".join(args.chords).strip():
@@ -37,6 +39,8 @@ def run(args: argparse.Namespace) -> int:
         raise BadInput(f"--top {args.top} is out of range: use 1-47")
     key, guessed = _key(args.chords, args.key)
     parse_progression(args.chords, key)  # bad tokens fail here, naming themselves
+    if args.genre is not None:  # an unknown genre is an error here, not a silent fallback
+        load_model().resolve_genre(args.genre, strict=True)
     found = next_chords(args.chords, key, genre=args.genre, top=args.top)
     if args.json:
         print(json.dumps({"key": key.name, "suggestions": [s.as_dict() for s in found]},

@@ -14,5 +14,6 @@ Public API (each module imports nothing heavy; mido only when MIDI is read or wr
 
 Chords are chord classes relative to the tonic (`chords.py`), so every result is the same in
 any key. The next-chord counts and weights live in `knowledge/next_chord.json` (rebuilt by
-`tools/build_next_chord.py`), the hand-written theory rules in `knowledge/chord_moves.json`.
+`tools/build_next_chord.py`), the hand-written theory rules in the knowledge base's
+`[[move]]` collection (`knowledge/chord_moves.toml`, loaded by `assistant.kb.loader`).
 """

@@ -1,110 +1,53 @@
-"""Hand-written theory rules for chord moves (`knowledge/chord_moves.json`), validated here.
+"""Hand-written theory rules for chord moves: the `[[move]]` collection of the knowledge base.
 
-A *move* rule says that after some chords (`after`, oldest first) the chord `to` is a good
-next step, with a weight for the rule prior and a `why` the user sees ("V → vi: deceptive
-cadence..."). A rule with an empty `after` explains the colour of a chord on its own
-("bVII: borrowed from the parallel minor") and carries no weight. The file is JSON, not TOML,
-because `knowledge/*.toml` tables must be collections of the knowledge schema.
+A *move* (`assistant.kb.schema.ChordMove`, shipped in `knowledge/chord_moves.toml`) says that
+after some chords (`after`, oldest first) the chord `to` is a good next step, with a weight
+for the rule prior and a `why` the user sees ("V → vi: deceptive cadence..."). A move with an
+empty `after` explains the colour of a chord on its own ("bVII: borrowed from the parallel
+minor") and carries no weight. The moves load with the rest of the knowledge base
+(`assistant.kb.loader.knowledge()`, validated, cached per process), so the user's own
+knowledge files can override a move by id or add new ones.
 """
 
 from __future__ import annotations
 
-import json
-import re
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
+from typing import TYPE_CHECKING
+from weakref import WeakKeyDictionary
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-
-from assistant import paths
 from assistant.composition.chords import (
     ALL_CLASSES,
     MINOR_FAMILY,
     ChordClass,
     from_numeral,
 )
-from assistant.errors import BadInput, KnowledgeError
-from assistant.song import MODES, Key
+from assistant.song import Key
 
-FILE_NAME = "chord_moves.json"
-_ID = re.compile(r"^move\.[a-z0-9][a-z0-9_-]*$")
+if TYPE_CHECKING:
+    from assistant.kb.loader import Knowledge
+    from assistant.kb.schema import ChordMove
+
 MAJOR_FAMILY = frozenset({"major", "lydian", "mixolydian"})
 
 
-class MoveRule(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    id: str
-    after: tuple[str, ...] = Field(default=(), max_length=3)
-    """Numerals of the chords before, oldest first; empty = a colour note about `to`."""
-    to: str
-    modes: tuple[str, ...] = Field(min_length=1)
-    """"major" = major/lydian/mixolydian, "minor" = minor/dorian/phrygian/locrian, else one mode."""
-    weight: float = Field(ge=0, le=5)
-    why: str = Field(min_length=3)
-    genres: tuple[str, ...] = ()
-    source: str = ""
-
-    @field_validator("id")
-    @classmethod
-    def _id(cls, value: str) -> str:
-        if not _ID.match(value):
-            raise ValueError(f"id {value!r} is not like 'move.deceptive-cadence'")
-        return value
-
-    @field_validator("after")
-    @classmethod
-    def _after(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for numeral in value:
-            _numeral_ok(numeral)
-        return value
-
-    @field_validator("to")
-    @classmethod
-    def _to(cls, value: str) -> str:
-        _numeral_ok(value)
-        return value
-
-    @field_validator("modes")
-    @classmethod
-    def _modes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for mode in value:
-            if mode not in MODES:
-                raise ValueError(f"mode {mode!r} is not one of {', '.join(MODES)}")
-        return value
-
-    @field_validator("genres")
-    @classmethod
-    def _genres(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        return tuple(g.strip().lower() for g in value)
-
-
-class MovesFile(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    about: str = ""
-    source: str = ""
-    moves: tuple[MoveRule, ...] = Field(min_length=1)
-
-
-def _numeral_ok(numeral: str) -> None:
-    try:
-        from_numeral(numeral)
-    except BadInput as error:
-        raise ValueError(str(error)) from None
+def norm_genre(text: str) -> str:
+    """Genre words compare like the knowledge base compares them: case, '-' and '_' ignored."""
+    return " ".join(text.lower().replace("_", " ").replace("-", " ").split())
 
 
 @dataclass(frozen=True)
 class Move:
     """A validated rule with its numerals resolved to chord classes."""
 
-    rule: MoveRule
+    rule: ChordMove
     after: tuple[ChordClass, ...]
     to: ChordClass
+    genres: frozenset[str] = frozenset()
+    """The rule's genre names, normalised (empty: every genre)."""
 
     def applies(self, mode: str, genre: str | None) -> bool:
-        if self.rule.genres and (genre is None or genre not in self.rule.genres):
+        """`genre`: a genre name as the knowledge base spells it (or None)."""
+        if self.genres and (genre is None or norm_genre(genre) not in self.genres):
             return False
         for allowed in self.rule.modes:
             if allowed == mode:
@@ -121,46 +64,28 @@ class Move:
                 self.rule.weight)
 
 
-def default_path() -> Path:
-    return paths.shipped_knowledge_dir() / FILE_NAME
+def move_of(rule: ChordMove) -> Move:
+    """Resolve a rule's numerals (the knowledge loader has checked they parse)."""
+    return Move(rule, tuple(from_numeral(n) for n in rule.after), from_numeral(rule.to),
+                frozenset(norm_genre(g) for g in rule.genres))
 
 
-def load_moves(path: Path | None = None) -> tuple[Move, ...]:
-    """Read and validate the rules file; a bad entry is a KnowledgeError naming it."""
-    return _load(str(path or default_path()))
+_BY_KB: WeakKeyDictionary[Knowledge, tuple[Move, ...]] = WeakKeyDictionary()
 
 
-@lru_cache(maxsize=4)
-def _load(path_text: str) -> tuple[Move, ...]:
-    path = Path(path_text)
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise KnowledgeError(path.name, None, None, f"cannot read: {error.strerror or error}"
-                             ) from error
-    except ValueError as error:
-        raise KnowledgeError(path.name, None, None, f"not valid JSON: {error}") from error
-    try:
-        parsed = MovesFile.model_validate(raw)
-    except ValidationError as error:
-        first = error.errors()[0]
-        loc = [str(p) for p in first["loc"]]
-        entry = None
-        if len(loc) >= 2 and loc[0] == "moves" and loc[1].isdigit():
-            moves = raw.get("moves", []) if isinstance(raw, dict) else []
-            index = int(loc[1])
-            entry = str(moves[index].get("id", f"#{index}")) if index < len(moves) and isinstance(
-                moves[index], dict) else f"#{index}"
-            loc = loc[2:]
-        raise KnowledgeError(path.name, entry, ".".join(loc) or None, first["msg"]) from None
-    ids: set[str] = set()
-    out = []
-    for rule in parsed.moves:
-        if rule.id in ids:
-            raise KnowledgeError(path.name, rule.id, "id", "duplicate id")
-        ids.add(rule.id)
-        out.append(Move(rule, tuple(from_numeral(n) for n in rule.after), from_numeral(rule.to)))
-    return tuple(out)
+def load_moves(kb: Knowledge | None = None) -> tuple[Move, ...]:
+    """The moves of the knowledge base (default: `knowledge()`, the shipped files plus the
+    user's own, later ids winning), resolved once per loaded knowledge base."""
+    from assistant.kb.loader import knowledge
+    from assistant.kb.schema import ChordMove
+
+    kb = knowledge() if kb is None else kb
+    cached = _BY_KB.get(kb)
+    if cached is None:
+        rules = [e for e in kb.entries.get("move", {}).values() if isinstance(e, ChordMove)]
+        cached = tuple(move_of(rule) for rule in rules)
+        _BY_KB[kb] = cached
+    return cached
 
 
 def _diatonic_classes(mode: str) -> frozenset[ChordClass]:

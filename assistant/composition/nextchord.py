@@ -7,8 +7,8 @@ numerals relative to the tonic) as the next *change* of chord. Each candidate ge
   `knowledge/next_chord.json`), conditioned on up to three previous chords, the mode family
   (major-like or minor-like) and, when the genre matches a corpus, weighted toward it;
   interpolated absolute discounting backs off to shorter contexts;
-- `rule`: log-probability from the hand-written theory rules (`knowledge/chord_moves.json`)
-  on top of the mode's scale;
+- `rule`: log-probability from the hand-written theory rules (the knowledge base's `[[move]]`
+  collection, shipped in `knowledge/chord_moves.toml`) on top of the mode's scale;
 - the song's own history: how recently the chord was played, what followed the longest
   earlier match of the progression's end (a copy model: songs repeat their sections), what
   followed the current chord before, and whether a repeating loop is due to end.
@@ -40,7 +40,7 @@ from assistant.composition.chords import (
     parse_chord,
     symbol_of,
 )
-from assistant.composition.moves import Move, diatonic, explain, load_moves, rule_prior
+from assistant.composition.moves import Move, diatonic, explain, load_moves, norm_genre, rule_prior
 from assistant.errors import BadInput, KnowledgeError
 from assistant.song import Key
 
@@ -100,6 +100,19 @@ def family(mode: str) -> str:
     return "minor" if mode in MINOR_FAMILY else "major"
 
 
+@dataclass(frozen=True)
+class GenreChoice:
+    """What a typed genre means to the model."""
+
+    name: str | None = None
+    """The knowledge base's genre name (move rules with `genres` match it)."""
+    corpus: str | None = None
+    """The reference corpus whose counts the genre boosts."""
+
+
+NO_GENRE = GenreChoice()
+
+
 class NextChordModel:
     """The counts and weights of `knowledge/next_chord.json`, plus the rules, ready to rank."""
 
@@ -124,30 +137,67 @@ class NextChordModel:
                 raise KnowledgeError(MODEL_FILE, None, f"weights.{name}",
                                      f"has {len(vector)} weights for {len(FEATURES)} features: "
                                      "rebuild it with tools/build_next_chord.py")
-        self.genres: dict[str, list[str]] = {
-            corpus: [a.lower() for a in info.get("aliases", [])]
+        self.styles: dict[str, list[str]] = {
+            corpus: [str(a) for a in info.get("aliases", [])]
             for corpus, info in data.get("genres", {}).items()
         }
-        self.moves = load_moves() if moves is None else moves
+        """Per corpus, the genre words that name its style, as written."""
+        self.genres: dict[str, list[str]] = {
+            corpus: [norm_genre(a) for a in aliases] for corpus, aliases in self.styles.items()
+        }
+        self._moves = moves
+
+    @property
+    def moves(self) -> tuple[Move, ...]:
+        """The move rules given at construction, else the knowledge base's (its own cache)."""
+        return load_moves() if self._moves is None else self._moves
 
     # ------------------------------------------------------------------ corpus n-grams
 
-    def corpus_weights(self, genre: str | None) -> dict[str, float]:
-        """Each corpus counts once; a genre that names a corpus's style boosts that corpus."""
-        weights = {corpus: 1.0 for corpus in self.counts}
-        corpus = self.genre_corpus(genre)
-        if corpus is not None:
+    def corpus_weights(self, corpus: str | None) -> dict[str, float]:
+        """Each corpus counts once; the corpus of the song's genre, when known, is boosted."""
+        weights = {name: 1.0 for name in self.counts}
+        if corpus in weights:
             weights[corpus] = self.genre_boost
         return weights
 
     def genre_corpus(self, genre: str | None) -> str | None:
+        """The corpus whose style list holds this genre word, if any."""
         if not genre:
             return None
-        wanted = genre.strip().lower()
+        wanted = norm_genre(genre)
         for corpus, aliases in self.genres.items():
             if wanted in aliases:
                 return corpus
         return None
+
+    def resolve_genre(self, genre: str | None, strict: bool = False) -> GenreChoice:
+        """A typed genre -> its knowledge-base name and reference corpus. The corpus styles
+        (`rock`, `c-pop`, `mandopop`...) and every genre name or alias of the knowledge base
+        are accepted; anything else is a BadInput naming the accepted genres when `strict`,
+        else no genre at all."""
+        if genre is None or not genre.strip():
+            return NO_GENRE
+        from assistant.kb.loader import knowledge
+
+        kb = knowledge()
+        found = kb.find_genre(genre)
+        name = found.name if found is not None else None
+        corpus = self.genre_corpus(genre) or (self.genre_corpus(name) if name else None)
+        if name is None and corpus is None:
+            if strict:
+                raise BadInput(f"unknown genre {genre.strip()!r}: use one of "
+                               f"{', '.join(self.genre_names(kb))}")
+            return NO_GENRE
+        return GenreChoice(name, corpus)
+
+    def genre_names(self, kb: Any) -> list[str]:
+        """The genres --genre accepts, shortest list: knowledge-base names, then the corpus
+        styles they do not already cover."""
+        names = [g.name for g in kb.genres]
+        extra = [a for aliases in self.styles.values() for a in aliases
+                 if kb.find_genre(a) is None]
+        return names + list(dict.fromkeys(extra))
 
     def _merged(self, context: str, fam: str, weights: dict[str, float]) -> dict[str, float]:
         out: dict[str, float] = {}
@@ -163,10 +213,10 @@ class NextChordModel:
         return out
 
     def ngram_probs(self, history: Sequence[ChordClass], mode: str,
-                    genre: str | None = None) -> list[float]:
+                    genre: GenreChoice = NO_GENRE) -> list[float]:
         """P(next class | up to order-1 previous chords), interpolated absolute discounting."""
         fam = family(mode)
-        weights = self.corpus_weights(genre)
+        weights = self.corpus_weights(genre.corpus)
         probs = [1.0 / N] * N
         numerals = [class_numeral(c) for c in history[-(self.order - 1):]] if history else []
         for n in range(0, self.order):
@@ -200,21 +250,20 @@ class NextChordModel:
     # ------------------------------------------------------------------ features
 
     def features(self, history: Sequence[ChordClass], mode: str,
-                 genre: str | None = None) -> list[list[float]]:
+                 genre: GenreChoice = NO_GENRE) -> list[list[float]]:
         """Feature rows (FEATURES order), each a value per class (ALL_CLASSES order)."""
         hist = list(history)
         rows = [[0.0] * N for _ in FEATURES]
         ngram = self.ngram_probs(hist, mode, genre)
         rows[F_INDEX["ngram"]] = [math.log(max(p, 1e-12)) for p in ngram]
-        genre_key = genre.strip().lower() if genre else None
-        prior = rule_prior(hist, mode, genre_key, self.moves)
+        prior = rule_prior(hist, mode, genre.name, self.moves)
         rows[F_INDEX["rule"]] = [math.log(max(p, 1e-12)) for p in prior]
         _history_features(hist, rows)
         _adapted(hist, ngram, rows)
         return rows
 
     def rank(self, history: Sequence[ChordClass], mode: str,
-             genre: str | None = None) -> list[Ranked]:
+             genre: GenreChoice = NO_GENRE) -> list[Ranked]:
         """Every class except the current chord, most probable first."""
         if not history:
             raise BadInput("give at least one chord: the progression so far, oldest first")
@@ -447,9 +496,10 @@ def suggest_classes(
 ) -> list[Suggestion]:
     """As next_chords, for a progression already parsed into classes."""
     model = model or load_model()
+    choice = model.resolve_genre(genre)
     # Repeating the current chord is not a change: the model ranks the next *change*.
     hist = [c for i, c in enumerate(classes) if i == 0 or c != classes[i - 1]]
-    ranked = model.rank(hist, key.mode, genre)[:top]
+    ranked = model.rank(hist, key.mode, choice)[:top]
     minor = key.mode in MINOR_FAMILY
     out = []
     for item in ranked:
@@ -458,7 +508,7 @@ def suggest_classes(
             symbol=symbol_of(item.chord, key, minor),
             numeral=_display(item.chord, key),
             probability=probability,
-            why=_why(model, hist, item, key, genre),
+            why=_why(model, hist, item, key, choice),
         ))
     return out
 
@@ -470,12 +520,12 @@ def _display(chord: ChordClass, key: Key) -> str:
 
 
 def _why(model: NextChordModel, hist: list[ChordClass], item: Ranked, key: Key,
-         genre: str | None) -> str:
+         genre: GenreChoice) -> str:
     """At most two reasons: the theory rule for the move (or, without one, how often the
     reference songs make it), the song's own history when it backs the chord, and the colour
     of a chord from outside the key."""
-    genre_key = genre.strip().lower() if genre else None
-    move, colour = explain(hist, item.chord, key.mode, genre_key, model.moves)
+    moves = model.moves
+    move, colour = explain(hist, item.chord, key.mode, genre.name, moves)
     current, target = _display(hist[-1], key), _display(item.chord, key)
     theory_reason = move.rule.why if move is not None else ""
     if not theory_reason:

@@ -16,6 +16,7 @@ from typing import Any
 
 from assistant.composition.chords import INDEX, class_numeral
 from assistant.composition.corpus import SongChords
+from assistant.composition.moves import load_moves
 from assistant.composition.nextchord import (
     FEATURES,
     FORMAT,
@@ -88,7 +89,7 @@ def model_from_counts(counts: dict[str, Any], params: dict[str, float] | None = 
         "counts": counts,
         "weights": weights or {},
     }
-    return NextChordModel(data)
+    return NextChordModel(data, moves=load_moves())
 
 
 Setting = str  # "whole" (the song so far) or "last3" (only the last three chords)
@@ -137,7 +138,7 @@ def events(
 
     xs, ys, masks, corpora, lengths = [], [], [], [], []
     for song in songs:
-        genre = genre_of(song) if genre_of else None
+        genre = model.resolve_genre(genre_of(song) if genre_of else None)
         for t in range(len(song.chords) - 1):
             for setting in settings:
                 if setting == "last3" and t < 3 and "whole" in settings:

@@ -258,6 +258,10 @@ def _check_references(kb: Knowledge) -> None:
         for ref in prog.genres:
             if _norm(ref) not in genre_names:
                 fail(prog, "genres", ref, "genre name")
+    for move in kb.entries.get("move", {}).values():
+        for ref in getattr(move, "genres", ()):
+            if _norm(ref) not in genre_names:
+                fail(move, "genres", ref, "genre name")
     _check_numerals(kb)
 
 
@@ -273,6 +277,14 @@ def _check_numerals(kb: Knowledge) -> None:
                 raise KnowledgeError(
                     str(kb.origin[prog.id]), prog.id, "numerals", str(error)
                 ) from None
+    for move in kb.entries.get("move", {}).values():  # chord moves: `after` and `to`
+        for fld in ("after", "to"):
+            value = getattr(move, fld)
+            for numeral in (value,) if isinstance(value, str) else value:
+                try:
+                    theory.parse_numeral(numeral)
+                except BadInput as error:
+                    raise KnowledgeError(str(kb.origin[move.id]), move.id, fld, str(error)) from None
 
 
 def load_knowledge(dirs: Sequence[Path] | None = None) -> Knowledge:

@@ -268,6 +268,22 @@ class AdviceRule(Entry):
         return self
 
 
+class ChordMove(Entry):
+    """A theory rule for `coach next-chord`: after the chords in `after` (oldest first), `to`
+    is a good next step. Numerals are relative to the tonic, numbered on the major scale.
+    `weight` adds to the rule prior the model blends with the song statistics; an entry with
+    an empty `after` (and weight 0) describes the colour of `to` itself. In `modes`, "major"
+    also covers lydian and mixolydian and "minor" covers dorian, phrygian and locrian.
+    `genres` (genre names), when given, limit the rule to songs of those genres."""
+
+    PREFIX: ClassVar[str] = "move"
+    after: tuple[str, ...] = Field(default=(), max_length=3)
+    to: str = Field(min_length=1)
+    modes: tuple[Mode, ...] = Field(min_length=1)
+    weight: float = Field(ge=0, le=5)
+    genres: tuple[str, ...] = ()
+
+
 # Table name in the TOML files -> model. Adding a collection is one line here.
 COLLECTIONS: dict[str, type[Entry]] = {
     "mood": Mood,
@@ -280,4 +296,5 @@ COLLECTIONS: dict[str, type[Entry]] = {
     "target": Target,
     "curve": SpectralCurve,
     "rule": AdviceRule,
+    "move": ChordMove,
 }
