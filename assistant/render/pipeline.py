@@ -95,12 +95,12 @@ def _render_wav(
     loader: SynthLoader | None,
 ) -> None:
     from assistant.render.level import TARGET_LUFS, BlockStats, plan_levels, write_wav
-    from assistant.render.synth import TAIL_S, SynthReport, parallelism, render_audio
+    from assistant.render.synth import TAIL_S, SynthReport, parallelism, render_audio, song_frames
 
     synth_started = time.perf_counter()
     report = SynthReport()
     loaded = loader.take() if loader is not None and loader.rate == rate else None
-    end = round(arrangement.duration_s * rate)
+    end = song_frames(arrangement, rate)
     frames = end + round(TAIL_S * rate)
     stats = BlockStats(2, frames, rate)  # filled by the synth threads as they render
     audio = render_audio(arrangement, soundfont, rate, report=report, loaded=loaded, stats=stats)

@@ -14,14 +14,16 @@ Parallel rendering: a song is cut into segments, one synth (one thread, GIL rele
 in every FluidSynth call) each. A segment starts early enough to replay everything that
 can still sound where its part begins: every note sounding then (and any that stopped
 less than RING_S before), and at least PREROLL_S of music, so reverb, hi-hat chokes and
-releases have settled; controllers before it are replayed first. Joins are crossfaded
-over JOIN_S. Against a single synth the joined render differs by about -85 dB (reverb
-modulation phase), except that FluidSynth ramps each new voice's pan/level gains from
-whatever its voice slot held before over the first 64 samples, so a few note starts
-after a join differ in those samples by up to ~-40 dB: two equally valid renderings.
-This is faster than `synth.cpu-cores`, whose worker threads synchronise every 64
-samples. The extra synths cost little: FluidSynth's sample cache shares the loaded
-sample data between synths of one process.
+releases have settled; controllers before it are replayed first, and silence before
+that brings its reverb's modulation into phase (`reverb_period`). Joins are crossfaded
+over JOIN_S. Against one synth the render is identical up to the first join; after it,
+only FluidSynth's first-block ramp of a new voice's pan/send gains (from whatever its
+voice slot held before) differs, for notes that land in other slots: a few onsets in
+the seconds after a join differ in their first 64 samples (-15 to -38 dB under the
+peak in our tests), and their reverb a little. One synth has the same ramps at other
+notes; `segments=1` gives its exact output. This is faster than `synth.cpu-cores`,
+whose worker threads synchronise every 64 samples. The extra synths cost little:
+FluidSynth's sample cache shares the loaded sample data between synths of one process.
 
 C-level stderr is captured for the synths' whole life, so nothing prints over a TUI.
 """
@@ -141,6 +143,11 @@ def event_list(arr: Arrangement, rate: int) -> list[tuple[int, int, int, int, in
             events.append((end, NOTE_OFF, 0, ch, n.pitch, 0))
     events.sort()
     return events
+
+
+def song_frames(arr: Arrangement, rate: int) -> int:
+    """Frames of the arranged music, without the release tail."""
+    return round(arr.total_beats * 60.0 * rate / arr.tempo)
 
 
 def check_rate(rate: int) -> int:
@@ -379,8 +386,9 @@ def render_audio(
 
     check_rate(rate)
     report = report if report is not None else SynthReport()
-    end = round(arr.total_beats * 60.0 * rate / arr.tempo)
-    frames = end + round(tail_s * rate)
+    frames = song_frames(arr, rate) + round(tail_s * rate)
+    if stats is not None and stats.length < frames:
+        raise ValueError(f"block statistics for {stats.length} frames, the render has {frames}")
     synths = [loaded] if isinstance(loaded, LoadedSynth) else list(loaded or [])
     for s in [s for s in synths if s.rate != rate or s.soundfont != Path(soundfont)]:
         s.delete()
