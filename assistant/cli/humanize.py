@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
+
+from assistant.cli._midi_edit import add_input_output, add_tracks_and_json, print_summary
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -13,10 +14,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Move each note's onset by a small random amount (lengths kept) and vary "
         "its velocity. The same seed gives the same result. The input file is never changed.",
     )
-    parser.add_argument("input", type=Path, help="the MIDI file (type 0 or 1)")
-    parser.add_argument(
-        "-o", "--output", type=Path, required=True, help="where to write the result"
-    )
+    add_input_output(parser)
     parser.add_argument(
         "--timing-ms",
         type=float,
@@ -27,18 +25,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--velocity", type=int, default=8, help="the most any velocity changes, 0..64 (default 8)"
     )
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument(
-        "--tracks",
-        metavar="NAMES",
-        help="comma-separated track names or numbers (default: all tracks)",
-    )
-    parser.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    add_tracks_and_json(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    import json
-
     from assistant.edit.humanize import format_humanize_summary, humanize_file
 
     summary = humanize_file(
@@ -49,5 +40,4 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         tracks=args.tracks,
     )
-    print(json.dumps(summary) if args.json else format_humanize_summary(summary))
-    return 0
+    return print_summary(args, summary, format_humanize_summary)

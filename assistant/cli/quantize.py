@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
+
+from assistant.cli._midi_edit import add_input_output, add_tracks_and_json, print_summary
 
 GRID_CHOICES = "1/4, 1/8, 1/16, 1/32, 1/8t, 1/16t"
 
@@ -15,10 +16,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Move note onsets toward a grid. The input file is never changed; the "
         "output is written whole or not at all. Tempo map, controllers and other tracks are kept.",
     )
-    parser.add_argument("input", type=Path, help="the MIDI take (type 0 or 1)")
-    parser.add_argument(
-        "-o", "--output", type=Path, required=True, help="where to write the result"
-    )
+    add_input_output(parser, "the MIDI take (type 0 or 1)")
     parser.add_argument("--grid", default="1/16", help=f"one of {GRID_CHOICES} (default 1/16)")
     parser.add_argument(
         "--strength",
@@ -39,18 +37,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default="keep",
         help="keep note lengths, or snap note ends to the grid too",
     )
-    parser.add_argument(
-        "--tracks",
-        metavar="NAMES",
-        help="comma-separated track names or numbers (default: all tracks)",
-    )
-    parser.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    add_tracks_and_json(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    import json
-
     from assistant.edit.quantize import format_quantize_summary, quantize_file
 
     summary = quantize_file(
@@ -62,5 +53,4 @@ def run(args: argparse.Namespace) -> int:
         lengths=args.lengths,
         tracks=args.tracks,
     )
-    print(json.dumps(summary) if args.json else format_quantize_summary(summary))
-    return 0
+    return print_summary(args, summary, format_quantize_summary)

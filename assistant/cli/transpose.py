@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
+
+from assistant.cli._midi_edit import add_input_output, add_tracks_and_json, print_summary
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -14,28 +15,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "they are and key signatures follow. A note pushed outside MIDI's 0..127 is an error "
         "unless --fold moves it back by octaves. The input file is never changed.",
     )
-    parser.add_argument("input", type=Path, help="the MIDI file (type 0 or 1)")
-    parser.add_argument(
-        "-o", "--output", type=Path, required=True, help="where to write the result"
-    )
+    add_input_output(parser)
     parser.add_argument("--semitones", type=int, required=True, help="e.g. 2, -3, 12")
     parser.add_argument(
         "--fold",
         action="store_true",
         help="fold notes that leave 0..127 back by whole octaves instead of failing",
     )
-    parser.add_argument(
-        "--tracks",
-        metavar="NAMES",
-        help="comma-separated track names or numbers (default: all tracks)",
-    )
-    parser.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    add_tracks_and_json(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    import json
-
     from assistant.edit.transpose import format_transpose_summary, transpose_file
 
     summary = transpose_file(
@@ -45,5 +36,4 @@ def run(args: argparse.Namespace) -> int:
         tracks=args.tracks,
         out_of_range="fold" if args.fold else "error",
     )
-    print(json.dumps(summary) if args.json else format_transpose_summary(summary))
-    return 0
+    return print_summary(args, summary, format_transpose_summary)
