@@ -18,6 +18,15 @@ major; i bVII bVI bIII iv v V ii° in minor), skipping the current chord; and a 
 trigram/bigram/unigram relative frequencies (0.6/0.3/0.1) from the same training songs.
 The script also checks that transposing the test songs to all 12 keys (as chord symbols)
 leaves every ranking unchanged.
+
+    python benchmarks/eval_next_chord.py --select [DATA_DIR]
+
+runs the model selection instead, on the Billboard split's *training* part only (all POP909
+songs + the first 70 Billboard songs): 5-fold cross-validation by song (each song's features
+from counts without its fold, weights fitted on the other four folds), scored on the
+Billboard songs of the held-out fold, for each candidate setting in SELECTION. The rule,
+fixed before the run: the highest whole-song MRR; among candidates within 0.002 of it, the
+highest last-three MRR. The held-out 30 songs play no part.
 """
 
 from __future__ import annotations
@@ -47,16 +56,17 @@ from assistant.composition.corpus import SongChords, load_data_dir  # noqa: E402
 from assistant.composition.nextchord import (  # noqa: E402
     FEATURES,
     NextChordModel,
-    weight_set,
 )
 from assistant.composition.nextchord_train import (  # noqa: E402
     DEFAULT_PARAMS,
     Events,
+    cross_validate,
     events,
     fit_split,
     fold_events,
     history,
     model_from_counts,
+    rank_events,
 )
 
 SETTINGS = ("last3", "whole")
@@ -124,15 +134,7 @@ def baseline_counts(train: Sequence[SongChords], test: Sequence[SongChords],
 
 
 def model_ranks(data: Events, weights: dict[str, list[float]]) -> list[int]:
-    x, y, mask = data.x, data.y, data.mask
-    w = np.stack([np.asarray(weights[weight_set(int(n))]) for n in data.length])
-    s = np.einsum("efc,ef->ec", x.astype(np.float64), w)
-    s = np.where(mask, s, -np.inf)
-    target = s[np.arange(len(y)), y]
-    # ties broken by class order, as NextChordModel.rank does
-    idx = np.arange(len(ALL_CLASSES))[None, :]
-    better = (s > target[:, None]) | ((s == target[:, None]) & (idx < y[:, None]))
-    return list(better.sum(axis=1) + 1)
+    return [int(r) for r in rank_events(data, weights)]
 
 
 def check_transposition(model: NextChordModel, songs: Sequence[SongChords],
@@ -200,6 +202,52 @@ def table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+SELECTION: list[tuple[str, dict[str, float], dict[str, float] | None]] = [
+    # (label, n-gram parameters changed from the previous defaults, corpus weights of the fit)
+    ("order 4, discount 0.75 (previous)", {"order": 4}, None),
+    ("order 3", {"order": 3}, None),
+    ("order 5", {"order": 5}, None),
+    ("order 3, discount 0.5", {"order": 3, "discount": 0.5}, None),
+    ("order 3, discount 0.9", {"order": 3, "discount": 0.9}, None),
+    ("order 3, other mode family 0.05", {"order": 3, "other_family_weight": 0.05}, None),
+    ("order 3, other mode family 0.5", {"order": 3, "other_family_weight": 0.5}, None),
+    ("order 3, Billboard events x1 in the fit", {"order": 3}, {"billboard": 1.0}),
+    ("order 3, Billboard events x10 in the fit", {"order": 3}, {"billboard": 10.0}),
+]
+PREVIOUS = {"order": 4, "discount": 0.75, "other_family_weight": 0.2, "genre_boost": 3.0}
+
+
+def select(train: Sequence[SongChords], log: Callable[[str], None]) -> str:
+    """Cross-validate each SELECTION candidate on `train`; a markdown table, the choice last."""
+    lines = ["| candidate | whole: hit@1 | whole: MRR | last 3: hit@1 | last 3: MRR |",
+             "|---|---:|---:|---:|---:|"]
+    scores = []
+    cache: dict[tuple[tuple[str, float], ...], Events] = {}
+    for label, change, corpus_weight in SELECTION:
+        params = {**PREVIOUS, **change}
+        key = tuple(sorted(params.items()))
+        if key not in cache:
+            log(f"{label}: features")
+            cache[key] = fold_events(train, params)[0]
+        data = cache[key]
+        ranks = cross_validate(data, corpus_weight=corpus_weight)
+        billboard = data.corpus == "billboard"
+        row = {setting: metrics(ranks[billboard & data.in_setting(setting)])
+               for setting in ("whole", "last3")}
+        scores.append((label, row))
+        log(f"  {label}: whole MRR {row['whole']['mrr']:.4f}, last-3 MRR {row['last3']['mrr']:.4f}")
+        lines.append(f"| {label} | {row['whole']['hit1']:.3f} | {row['whole']['mrr']:.3f} | "
+                     f"{row['last3']['hit1']:.3f} | {row['last3']['mrr']:.3f} |")
+    best_whole = max(r["whole"]["mrr"] for _, r in scores)
+    near = [(label, r) for label, r in scores if r["whole"]["mrr"] >= best_whole - 0.002]
+    chosen = max(near, key=lambda item: item[1]["last3"]["mrr"])[0]
+    n = len(train)
+    lines.append("")
+    lines.append(f"Cross-validated on {n} training songs (5 folds by song), scored on their "
+                 f"Billboard songs. Chosen: **{chosen}**.")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
@@ -207,6 +255,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("data", nargs="?", default=str(ROOT.parent / "shared" / "data"))
     parser.add_argument("--only", choices=("billboard", "pop909"),
                         help="evaluate one split only (quicker)")
+    parser.add_argument("--select", action="store_true",
+                        help="cross-validate the candidate settings on the training part only")
     args = parser.parse_args(argv)
     data_dir = Path(args.data)
     started = time.perf_counter()
@@ -215,6 +265,10 @@ def main(argv: list[str] | None = None) -> int:
         print(text, file=sys.stderr)
 
     billboard, pop909, _meta = load_data_dir(data_dir)
+    if args.select:
+        print(select(pop909 + billboard[:70], log))
+        print(f"\n- run time {time.perf_counter() - started:.0f} s")
+        return 0
     rows = []
     if args.only in (None, "billboard"):
         rows += evaluate_split("Billboard last 30 (expert)", pop909 + billboard[:70],

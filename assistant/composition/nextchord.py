@@ -4,8 +4,9 @@ The model ranks the 48 chord classes (12 roots x major/minor/diminished/augmente
 numerals relative to the tonic) as the next *change* of chord. Each candidate gets features:
 
 - `ngram`: log-probability from chord n-grams counted in real songs (Billboard, POP909;
-  `knowledge/next_chord.json`), conditioned on up to three previous chords, the mode family
-  (major-like or minor-like) and, when the genre matches a corpus, weighted toward it;
+  `knowledge/next_chord.json`), conditioned on up to two previous chords (the order was
+  chosen by cross-validation), the mode family (major-like or minor-like) and, when the
+  genre matches a corpus, weighted toward it;
   interpolated absolute discounting backs off to shorter contexts;
 - `rule`: log-probability from the hand-written theory rules (the knowledge base's `[[move]]`
   collection, shipped in `knowledge/chord_moves.toml`) on top of the mode's scale;
@@ -124,8 +125,8 @@ class NextChordModel:
         self.data = data
         self.counts: dict[str, dict[str, dict[str, dict[str, float]]]] = data["counts"]
         params = data.get("params", {})
-        self.order = int(params.get("order", 4))
-        self.discount = float(params.get("discount", 0.75))
+        self.order = int(params.get("order", 3))
+        self.discount = float(params.get("discount", 0.9))
         self.other_family = float(params.get("other_family_weight", 0.2))
         self.genre_boost = float(params.get("genre_boost", 3.0))
         weights = data.get("weights", {})

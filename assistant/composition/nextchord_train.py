@@ -12,7 +12,7 @@ import copy
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from assistant.composition.chords import INDEX, class_numeral
 from assistant.composition.corpus import SongChords
@@ -26,11 +26,13 @@ from assistant.composition.nextchord import (
 )
 
 DEFAULT_PARAMS: dict[str, float] = {
-    "order": 4,
-    "discount": 0.75,
+    "order": 3,
+    "discount": 0.9,
     "other_family_weight": 0.2,
     "genre_boost": 3.0,
 }
+"""Selected by cross-validation on the training songs only (`benchmarks/eval_next_chord.py
+--select`): contexts of up to two previous chords generalise better than three."""
 GENRES: dict[str, dict[str, Any]] = {
     "billboard": {
         "style": "US chart pop, rock, soul and R&B, 1958-1991",
@@ -113,17 +115,26 @@ class Events:
     """Corpus name of each event's song."""
     length: Any
     """Number of chords in the history."""
+    song: Any
+    """Index of each event's song in the list of songs given."""
+    setting: Any
+    """"whole", "last3", or "both" (a change near the start: its last three chords are the
+    whole song so far)."""
+
+    FIELDS: ClassVar[tuple[str, ...]] = ("x", "y", "mask", "corpus", "length", "song", "setting")
 
     def select(self, which: Any) -> Events:
-        return Events(self.x[which], self.y[which], self.mask[which], self.corpus[which],
-                      self.length[which])
+        return Events(*(getattr(self, f)[which] for f in self.FIELDS))
+
+    def in_setting(self, setting: Setting) -> Any:
+        """Mask of the events a model is scored on in `setting`."""
+        return (self.setting == setting) | (self.setting == "both")
 
     @staticmethod
     def concat(parts: Sequence[Events]) -> Events:
         import numpy as np
 
-        return Events(*(np.concatenate([getattr(p, f) for p in parts])
-                        for f in ("x", "y", "mask", "corpus", "length")))
+        return Events(*(np.concatenate([getattr(p, f) for p in parts]) for f in Events.FIELDS))
 
 
 def events(
@@ -136,13 +147,15 @@ def events(
     start is the whole song so far: when both settings are asked for, it appears once."""
     import numpy as np
 
-    xs, ys, masks, corpora, lengths = [], [], [], [], []
-    for song in songs:
+    xs, ys, masks, corpora, lengths, ids, kinds = [], [], [], [], [], [], []
+    for number, song in enumerate(songs):
         genre = model.resolve_genre(genre_of(song) if genre_of else None)
         for t in range(len(song.chords) - 1):
             for setting in settings:
                 if setting == "last3" and t < 3 and "whole" in settings:
                     continue
+                ids.append(number)
+                kinds.append("both" if t < 3 and len(settings) > 1 else setting)
                 h = history(song, t, setting)
                 rows = model.features(h, "minor" if song.minor[t] else "major", genre)
                 xs.append(np.asarray(rows, dtype=np.float32))
@@ -155,9 +168,10 @@ def events(
     n_classes = len(INDEX)
     if not xs:
         return Events(np.zeros((0, len(FEATURES), n_classes), np.float32), np.zeros(0, int),
-                      np.zeros((0, n_classes), bool), np.zeros(0, str), np.zeros(0, int))
+                      np.zeros((0, n_classes), bool), np.zeros(0, str), np.zeros(0, int),
+                      np.zeros(0, int), np.zeros(0, str))
     return Events(np.stack(xs), np.asarray(ys), np.stack(masks), np.asarray(corpora),
-                  np.asarray(lengths))
+                  np.asarray(lengths), np.asarray(ids), np.asarray(kinds))
 
 
 def fit_weights(data: Events, l2: float = L2, features: Sequence[str] | None = None,
@@ -212,11 +226,45 @@ def fold_events(
     parts = []
     for i in range(folds):
         others = merge_counts(*(c for j, c in enumerate(fold_counts) if j != i))
-        parts.append(events(fold_songs[i], model_from_counts(others, params)))
+        part = events(fold_songs[i], model_from_counts(others, params))
+        part.song = i + folds * part.song  # back to the song's index in `songs`
+        parts.append(part)
         if log:
             log(f"  fold {i + 1}/{folds}: {len(parts[-1].y)} events "
                 f"({time.perf_counter() - started:.0f} s)")
     return Events.concat(parts), merge_counts(*fold_counts)
+
+
+def rank_events(data: Events, weights: dict[str, list[float]]) -> Any:
+    """1-based rank of the chord that came next, per event, under `weights` (ties broken by
+    class order, as NextChordModel.rank does)."""
+    import numpy as np
+
+    if not len(data.y):
+        return np.zeros(0, int)
+    w = np.stack([np.asarray(weights[weight_set(int(n))]) for n in data.length])
+    s = np.einsum("efc,ef->ec", data.x.astype(np.float64), w)
+    s = np.where(data.mask, s, -np.inf)
+    target = s[np.arange(len(data.y)), data.y]
+    idx = np.arange(s.shape[1])[None, :]
+    better = (s > target[:, None]) | ((s == target[:, None]) & (idx < data.y[:, None]))
+    return better.sum(axis=1) + 1
+
+
+def cross_validate(data: Events, folds: int = 5, features: Sequence[str] | None = None,
+                   corpus_weight: dict[str, float] | None = None) -> Any:
+    """Ranks of every event under weights fitted on the other folds' songs (fold = song
+    index mod `folds`, the folds of `fold_events`, so an event's features never saw its
+    own song's counts either)."""
+    import numpy as np
+
+    ranks = np.zeros(len(data.y), dtype=int)
+    fold = data.song % folds
+    for k in range(folds):
+        held = fold == k
+        weights = fit_split(data.select(~held), features=features, corpus_weight=corpus_weight)
+        ranks[held] = rank_events(data.select(held), weights)
+    return ranks
 
 
 def fit_split(data: Events, features: Sequence[str] | None = None,
@@ -265,7 +313,8 @@ def model_document(model: NextChordModel, songs: Sequence[SongChords],
         "about": (
             "Next-chord model for `coach next-chord`: chord n-gram counts (chord classes as "
             "Roman numerals relative to the tonic, numbered against the major scale; "
-            "consecutive repeats collapsed; contexts of 0-3 previous chords; by corpus and "
+            f"consecutive repeats collapsed; contexts of 0-{model.order - 1} previous chords; "
+            "by corpus and "
             "by mode family) and log-linear feature weights fitted on held-out folds. "
             "Derived statistics only: the songs themselves are not included."
         ),
