@@ -37,21 +37,10 @@ def _checklists(kb: Knowledge | None) -> dict[str, tuple[str, ...]]:
 def song_markdown(song: Song, kb: Knowledge | None = None, render: RenderResult | None = None,
                   placeholders: list[str] | None = None) -> str:
     """The whole song sheet as Markdown."""
-    from assistant.stages.summary import chords, fmt_time
+    from assistant.stages.summary import fmt_time, sheet_rows
 
     lines = [f"# {song.title}", ""]
-    rows = [
-        ("Mood", ", ".join(song.moods) or "—"),
-        ("In your words", song.mood_text or "—"),
-        ("Genre", song.genre or "—"),
-        ("References", ", ".join(song.references) or "—"),
-        ("Key", song.key.name if song.key else "—"),
-        ("Tempo", f"{song.tempo:g} bpm" if song.tempo else "—"),
-        ("Meter", song.meter),
-        ("Length asked", fmt_time(song.length_s) if song.length_s else "—"),
-        ("Progression", chords(song)),
-        ("Line-up", ", ".join(f"{i.name} ({i.role})" for i in song.instrumentation) or "—"),
-    ]
+    rows = sheet_rows(song, full=True)
     lines += ["| | |", "|---|---|"] + [f"| {k} | {v} |" for k, v in rows]
 
     lines += ["", "## Structure", ""]

@@ -239,8 +239,9 @@ def suggest_keys(
     for mode, score, askers in ranked:
         tonics = list(_DEFAULT_TONICS[mode])
         if genre and genre.keys:
-            preferred = [t for t in genre.keys if t in tonics or mode not in ("locrian",)]
-            tonics = list(dict.fromkeys(preferred + tonics))
+            # The genre's common tonics first; for locrian only those among its usual few.
+            preferred = genre.keys if mode != "locrian" else [t for t in genre.keys if t in tonics]
+            tonics = list(dict.fromkeys([*preferred, *tonics]))
         head = tonics[:3]
         rng.shuffle(head)  # seed varies the tonic, never the mode ranking
         per_mode = 2 if mode == ranked[0][0] else 1

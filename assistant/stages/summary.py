@@ -46,20 +46,31 @@ def chords(song: Song) -> str:
     return chord_line(song.progression, song.key) if song.progression else "—"
 
 
-def sheet_markdown(song: Song) -> str:
-    """The Song sheet so far, for `status`."""
-    lines = [f"**{song.title}**", ""]
+def sheet_rows(song: Song, *, full: bool = False) -> list[tuple[str, str]]:
+    """The sheet's headline figures as (name, value) rows: for `status` and, with
+    `full`, for the exported song.md (which adds the user's own words and the line-up)."""
+    length = fmt_time(song.length_s) if song.length_s else "—"
     rows = [
-        ("Mood", ", ".join(song.moods) or (song.mood_text or "—")),
+        ("Mood", ", ".join(song.moods) or ("—" if full else song.mood_text or "—")),
+        *([("In your words", song.mood_text or "—")] if full else []),
         ("Genre", song.genre or "—"),
         ("References", ", ".join(song.references) or "—"),
         ("Key", song.key.name if song.key else "—"),
         ("Tempo", f"{song.tempo:g} bpm" if song.tempo else "—"),
         ("Meter", song.meter),
-        ("Length", fmt_time(song.length_s) if song.length_s else "—"),
+        ("Length asked" if full else "Length", length),
         ("Progression", chords(song)),
     ]
-    lines += [f"- {name}: {value}" for name, value in rows]
+    if full:
+        line_up = ", ".join(f"{i.name} ({i.role})" for i in song.instrumentation)
+        rows.append(("Line-up", line_up or "—"))
+    return rows
+
+
+def sheet_markdown(song: Song) -> str:
+    """The Song sheet so far, for `status`."""
+    lines = [f"**{song.title}**", ""]
+    lines += [f"- {name}: {value}" for name, value in sheet_rows(song)]
     if song.sections:
         lines.append(f"- Structure ({song.total_bars} bars, {fmt_time(song.duration_s())}):")
         for s in song.sections:
