@@ -344,3 +344,16 @@ def test_the_core_never_imports_textual() -> None:
     code = ("import sys, assistant.coach, assistant.stages, assistant.language, "
             "assistant.store; assert 'textual' not in sys.modules, 'textual imported'")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_sheet_rows_for_status_and_for_the_exported_sheet() -> None:
+    from assistant.song import Instrument, Key, Song
+    from assistant.stages.summary import sheet_rows
+
+    song = Song(mood_text="sad and slow", moods=["sad"], key=Key(tonic="A", mode="minor"), tempo=65,
+                length_s=180, instrumentation=[Instrument(name="piano", role="chords")])
+    short = dict(sheet_rows(song))
+    full = dict(sheet_rows(song, full=True))
+    assert short["Key"] == full["Key"] == "A minor" and short["Tempo"] == "65 bpm"
+    assert short["Length"] == full["Length asked"] and "In your words" not in short
+    assert full["In your words"] == "sad and slow" and full["Line-up"] == "piano (chords)"

@@ -173,3 +173,10 @@ def test_kb_cli(coach_cli, tmp_path: Path) -> None:
     assert stats.returncode == 0 and '"mood"' in stats.stdout
     found = coach_cli("kb", "search", "vocal", "level")
     assert found.returncode == 0 and "why:" in found.stdout
+
+
+def test_kb_check_of_a_missing_folder_is_one_line(coach_cli, tmp_path: Path) -> None:
+    result = coach_cli("kb", "check", str(tmp_path / "nowhere"))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "nowhere" in lines[0]

@@ -155,3 +155,11 @@ def test_cli_broken_user_knowledge_is_one_line(coach_cli, coach_home) -> None:
     assert result.returncode == 2
     assert "broken.toml" in result.stderr and "genre.x" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("args", [["suggest", "--bogus"], ["no-such-command"], ["suggest", "--seed", "x"]])
+def test_usage_errors_are_one_line_exit_2(coach_cli, args: list[str]) -> None:
+    result = coach_cli(*args)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("coach: error:")
