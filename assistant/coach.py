@@ -541,7 +541,7 @@ class Coach:
         return any(d.stage == self.stage for d in self.song.decisions)
 
     def _tool_help(self) -> str:
-        lines = [f"- {hook.help}" for hook in self._flow().tools() if hook.help]
+        lines = [f"- {hook.help}" for hook in self._flow().own_tools() if hook.help]
         return ("\n\n**Tools in this stage**\n\n" + "\n".join(lines)) if lines else ""
 
     def _pick(self, number: int, parsed: Parsed | None = None) -> Reply | None:
@@ -1056,14 +1056,15 @@ class Coach:
         try:
             from assistant.kb.index import search_tips
 
-            tips = search_tips(query, limit=2, kb=self.kb) if query else []
+            tips = search_tips(query, limit=2, kb=self.kb, prefer=self.stage) if query else []
         except Exception as error:  # a broken index must not end the chat
             log.debug("tip search failed: %s", error)
         if not tips:
             if parsed.slots.any():
                 return self._answer(parsed)
-            text = ("I don't have a tip on that. Try asking about levels, compression, EQ, "
-                    "loudness, reverb, recording vocals or editing takes.")
+            text = ("I don't have a tip on that. Try asking about song sections (verse, "
+                    "chorus, bridge), hooks, lyrics, arranging, recording vocals, editing "
+                    "takes, levels, EQ, compression, reverb or loudness.")
         else:
             parts = []
             for tip in tips:

@@ -180,3 +180,34 @@ def test_kb_check_of_a_missing_folder_is_one_line(coach_cli, tmp_path: Path) -> 
     assert result.returncode == 2 and "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "nowhere" in lines[0]
+
+
+def test_every_stage_has_tips_to_answer_questions() -> None:
+    kb = load_knowledge([SHIPPED])
+    for stage in ("conception", "composition", "arrangement", "recording", "editing", "mixing"):
+        assert len([t for t in kb.tips if t.stage == stage]) >= 4, stage
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    ("what is a bridge?", "tip.composition.bridge"),
+    ("how do I write a catchy hook?", "tip.composition.hook"),
+    ("what's a pre-chorus", "tip.composition.pre-chorus"),
+    ("which key should I sing in", "tip.conception.key-for-voice"),
+    ("how do I make the last chorus bigger", "tip.arrangement.final-chorus"),
+    ("should I use reverb on vocals", "tip.mixing.reverb-delay"),
+])
+def test_tip_search_answers_the_topic_first(question: str, expected: str) -> None:
+    assert search_tips(question, limit=2)[0].id == expected
+
+
+def test_one_common_word_in_a_tips_body_is_not_an_answer() -> None:
+    # "write" and "after" sit in the bodies of mixing tips; neither is what this asks about
+    assert search_tips("what comes after Am F?") == []
+    assert all(t.stage != "mixing" for t in search_tips("how do I write a catchy hook?"))
+
+
+def test_tip_search_prefers_the_stage_the_user_is_in() -> None:
+    # both a Conception and a Mixing tip are about reference tracks
+    assert search_tips("reference tracks", limit=1, prefer="conception")[0].stage == "conception"
+    assert search_tips("reference tracks", limit=1, prefer="mixing")[0].stage == "mixing"
+    assert {t.stage for t in search_tips("reference tracks", stage="mixing")} == {"mixing"}

@@ -141,6 +141,27 @@ def test_next_chords_are_ranked_with_why_and_a_pick_grows_the_progression(kb: Kn
     assert question is not None and question.slot == "melody"
 
 
+def test_next_chords_and_harmonizing_answer_in_any_stage(kb: Knowledge) -> None:
+    coach = Coach(knowledge=kb, seed=0)
+    coach.start()
+    coach.handle("a sad song about leaving home")
+    assert coach.stage == "conception"
+    question = coach._question()
+    reply = clean_reply(coach, "what comes after Am F?")
+    assert reply.stage == "conception" and "After Am–F" in reply.text
+    assert reply.options and reply.options[0].label.startswith("G ")  # bVII, as in composition
+    clean_reply(coach, "1")
+    assert coach.song.progression == ["i", "bVI", "bVII"]
+    assert coach.song.key is not None and coach.song.key.name == "A minor"
+    harmonized = clean_reply(coach, "harmonize C4 E4 G4 C5 B3 D4 G4 B4")
+    assert "bar 1" in harmonized.text and "bar 2" in harmonized.text
+    assert coach.stage == "conception" and coach._question() == question
+    helped = clean_reply(coach, "help")
+    assert "what comes after" not in helped.text  # listed where they belong: Composition
+    coach.handle("let's do composition")
+    assert "what comes after" in clean_reply(coach, "help").text
+
+
 def test_next_chord_reads_chords_only_and_names_a_bad_one(kb: Knowledge) -> None:
     coach = coach_at(kb, "composition")
     progression = list(coach.song.progression)

@@ -7,6 +7,7 @@ User input goes through `quote_fts`, so no typed text can break the query.
 from __future__ import annotations
 
 import json
+import math
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,7 +25,8 @@ INDEX_VERSION = 1
 _STOPWORDS = frozenset(
     """a an and are as at be by can could do does for from how i in is it me my of on or our
     should so that the this to was what when where which who why will with would you your
-    i'm im it's its get make much many any some about should've they them there their""".split()
+    i'm im it's its get make much many any some about should've they them there their
+    come comes came after before next then""".split()
 )
 
 
@@ -96,32 +98,56 @@ def open_index(kb: Knowledge | None = None) -> sqlite_utils.Database:
     return db
 
 
-def _fts_query(db: sqlite_utils.Database, text: str) -> str:
-    """Any of the meaningful words, each quoted (bm25 ranks tips matching more words first)."""
-    words = [w for w in re.findall(r"[a-z0-9]+", text.lower()) if len(w) > 1 and w not in _STOPWORDS]
-    if not words:
-        return ""
-    return " OR ".join(db.quote_fts(word) for word in dict.fromkeys(words))
+def _query_words(text: str) -> list[str]:
+    """The question's meaningful words, once each, in order."""
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    return list(dict.fromkeys(w for w in words if len(w) > 1 and w not in _STOPWORDS))
 
 
 def search_tips(
-    text: str, limit: int = 3, stage: str | None = None, kb: Knowledge | None = None
+    text: str, limit: int = 3, stage: str | None = None, kb: Knowledge | None = None,
+    prefer: str | None = None,
 ) -> list[Tip]:
-    """Tips that best answer `text`, best first."""
+    """Tips that answer `text`, best first; only tips of `stage` when given, the tips of
+    `prefer` (the stage the user is in) first among equally good answers.
+
+    A tip answers when a word of the question is in its title or tags, or when at least two
+    of the question's words are anywhere in it: one common word in a tip's body ("write"
+    in "write volume automation") does not answer "how do I write a hook?"."""
     kb = kb or knowledge()
     db = open_index(kb)
-    query = _fts_query(db, text)
-    if not query:
+    words = _query_words(text)
+    if not words:
         return []
-    sql = (
-        "select tips.id from tips join tips_fts on tips.rowid = tips_fts.rowid "
-        "where tips_fts match ? " + ("and tips.stage = ? " if stage else "")
-        + "order by bm25(tips_fts, 10.0, 2.0, 1.0, 5.0) limit ?"
-    )
-    params: list[object] = [query] + ([stage] if stage else []) + [limit]
-    found: list[Tip] = []
-    for row in db.query(sql, params):
-        entry = kb.entries["tip"].get(row["id"])
-        if isinstance(entry, Tip):
-            found.append(entry)
-    return found
+    select = "select tips.id from tips join tips_fts on tips.rowid = tips_fts.rowid "
+    where = "where tips_fts match ? " + ("and tips.stage = ? " if stage else "")
+    extra: list[object] = [stage] if stage else []
+    head: dict[str, float] = {}
+    anywhere: dict[str, float] = {}
+    matched: dict[str, int] = {}
+    total = max(len(kb.tips), 1)
+    for word in words:  # porter stems both sides: "compress" finds "compression"
+        quoted = db.quote_fts(word)
+        found = [row["id"] for row in db.query(select + where, [quoted, *extra])]
+        # a rare word ("reverb") says more about the topic than a common one ("vocals")
+        weight = math.log(1 + total / max(len(found), 1))
+        for tip_id in found:
+            anywhere[tip_id] = anywhere.get(tip_id, 0.0) + weight
+            matched[tip_id] = matched.get(tip_id, 0) + 1
+        for row in db.query(select + where, [f"{{title tags}} : {quoted}", *extra]):
+            head[row["id"]] = head.get(row["id"], 0.0) + weight
+    need = min(2, len(words))
+    tips = {tip_id: entry for tip_id, n in matched.items()
+            if (head.get(tip_id) or n >= need)
+            and isinstance(entry := kb.entries["tip"].get(tip_id), Tip)}
+    if not tips:
+        return []
+    bm25 = {row["id"]: i for i, row in enumerate(db.query(
+        select + where + "order by bm25(tips_fts, 10.0, 2.0, 1.0, 5.0)",
+        [" OR ".join(db.quote_fts(w) for w in words), *extra]))}
+
+    def rank(tip_id: str) -> tuple[float, float, bool, int]:
+        return (-head.get(tip_id, 0.0), -anywhere[tip_id], tips[tip_id].stage != prefer,
+                bm25.get(tip_id, len(bm25)))
+
+    return [tips[tip_id] for tip_id in sorted(tips, key=rank)][:limit]

@@ -190,6 +190,9 @@ class ToolHook:
     intents: frozenset[str] = frozenset()
     """Commands it may take before the coach does ("next" to walk through advice); it
     still returns None when it has nothing pending."""
+    everywhere: bool = False
+    """Also offered in the other stages, after their own tools: a question like "what comes
+    after Am F?" deserves an answer wherever it is asked."""
 
     def wants(self, intent: str) -> bool:
         return intent in TOOL_INTENTS or intent in self.intents
@@ -279,6 +282,15 @@ class StageFlow:
             return ()
 
     def tools(self) -> list[ToolHook]:
+        """The stage's own tools, then the other stages' tools that work everywhere."""
+        own = TOOLS.get(self.name, [])
+        names = {hook.name for hook in own}
+        shared = [hook for stage, hooks in TOOLS.items() if stage != self.name
+                  for hook in hooks if hook.everywhere and hook.name not in names]
+        return own + shared
+
+    def own_tools(self) -> list[ToolHook]:
+        """The tools `help` lists in this stage."""
         return TOOLS.get(self.name, [])
 
 

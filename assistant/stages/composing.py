@@ -248,7 +248,7 @@ def run_next_chord(ctx: Ctx, parsed: Parsed) -> Step | None:
     except CoachError as error:
         return Step(f"{error}.", keep_choices=True)
     if ctx.song.key is None:
-        text += f" (No key on the sheet yet: I read these chords in {key.name}.)"
+        text = f"No key on the sheet yet, so I read these chords in {key.name}.\n\n{text}"
     return Step(text, choices=choices, memo={BUILDING: True})
 
 
@@ -459,10 +459,10 @@ def run_typed_melody(ctx: Ctx, parsed: Parsed) -> Step | None:
 register_tool("composition", ToolHook("typed-melody", run_typed_melody))
 register_tool("composition", ToolHook(
     "next-chord", run_next_chord, act=act_next_chord, intents=frozenset({"yes"}),
-    help="“what comes after Am F?” — ranked next chords with why; pick one to add it",
+    everywhere=True, help="“what comes after Am F?” — ranked next chords with why; pick one to add it",
 ))
 register_tool("composition", ToolHook(
-    "harmonize", run_harmonize,
+    "harmonize", run_harmonize, everywhere=True,
     help="“harmonize E4 D4 C4 D4 E4 E4 E4/2” — a chord per bar for your melody",
 ))
 register_tool("composition", ToolHook(
