@@ -103,10 +103,16 @@ class Reply:
     """All six stages are through."""
     quit: bool = False
     """The user asked to leave ("quit", "bye"); the face may close."""
+    new_song: bool = False
+    """The user chose to start a new song: the face saves this session as it is and opens a
+    new one (`Store.resume(new=True)`), whose greeting it shows next."""
     analysis: dict[str, Any] | None = None
     """A mix analysis (`analysis.audio_report.analyze_audio`'s dict): the TUI draws it as a
     loudness meter and a spectral-balance chart."""
 
+
+RESTART = "coach-restart"
+"""The action of the "start over" offer's choices (not a stage tool)."""
 
 HELP = """**What you can say**
 
@@ -121,7 +127,9 @@ HELP = """**What you can say**
   *“duplicate the chorus”*, *“no drums in the intro”*, *“bring the bass down to 60% in the
   verse”*
 - name a file to work on it: a take (*“takes/vocal.wav”*, *“piano.mid”*) or your bounced mix
-- ask: *“how loud should my vocals be?”* — I answer from the tips, then we carry on
+- ask: *“what is a bridge?”*, *“what comes after Am F?”*, *“how loud should my vocals be?”*
+  — I answer, then we carry on
+- *“start over”*: a new song (this one stays saved) or this one from the top
 - `quit` to leave (everything is saved)"""
 
 
@@ -508,9 +516,7 @@ class Coach:
         if intent == "goto" and parsed.stage in STAGES:
             return self._goto(parsed.stage)  # type: ignore[arg-type]
         if intent == "restart":
-            back = self._goto("conception")
-            return replace(back, text=back.text + "\n\n_To start a brand-new song instead, "
-                           "run `coach --new`: this one stays saved._")
+            return self._offer_restart()
         if intent == "suggest":
             return self._suggest()
         if intent == "arrange":
@@ -553,7 +559,34 @@ class Coach:
             return self._choose(self.choices[number - 1])
         return None  # not an option: maybe an answer ("90" for a tempo); the caller decides
 
+    def _offer_restart(self) -> Reply:
+        """"start over": a new song (this one stays saved), or this song from the top."""
+        from assistant.stages.base import Choice
+
+        title = f"“{self.song.title}”" if self.song.title else "This song"
+        self._set_choices([
+            Choice(label="Start a new song",
+                   why=f"{title} stays saved as it is: `coach sessions list` shows it and "
+                       "`coach chat --session ID` opens it again.",
+                   action=f"{RESTART}:new", preview_bars=None),
+            Choice(label="Go back to Conception with this song",
+                   why="Everything on the sheet stays; change what you like from the top.",
+                   action=f"{RESTART}:top", preview_bars=None),
+        ])
+        return self._reply("Start over how?")
+
+    def _restart(self, how: str) -> Reply:
+        self._set_choices([])
+        if how == "new":
+            return replace(self._reply("Starting a new song — this one is saved as it is.",
+                                       keep=False), new_song=True)
+        if self.stage == "conception" and not self.done:
+            return self._enter("conception", revisit=True)
+        return self._goto("conception")
+
     def _choose(self, choice: Choice) -> Reply:
+        if choice.action.startswith(f"{RESTART}:"):
+            return self._restart(choice.action.partition(":")[2])
         if choice.action:
             from assistant.stages.base import find_tool
 

@@ -77,7 +77,9 @@ for _intent, _phrases in {
     "what do you think|help me choose|help me pick|give me ideas|give me options|options|"
     "what are my options|show options|show me options|show the options",
     "restart": "start over|start again|restart|from the top|back to the start|"
-    "go back to the start|back to the beginning|go back to the beginning|start from scratch",
+    "go back to the start|back to the beginning|go back to the beginning|start from scratch|"
+    "new song|a new song|start a new song|another song|start another song|start a new one|"
+    "make a new song|write a new song|begin a new song",
 }.items():
     for _phrase in _phrases.split("|"):
         COMMANDS[_phrase] = _intent  # type: ignore[assignment]

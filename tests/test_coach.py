@@ -308,9 +308,25 @@ def test_suggest_surprise_restart_and_bare_tempo(kb: Knowledge) -> None:
     assert coach.song.tempo == 120
     coach.handle("make it longer")
     assert coach.song.length_s == 210
-    restarted = coach.handle("start over")
-    assert restarted.stage == "conception" and "coach --new" in restarted.text
+    offered = coach.handle("start over")
+    assert [o.label for o in offered.options] == [
+        "Start a new song", "Go back to Conception with this song"]
+    assert offered.stage == "composition" and not offered.new_song
+    restarted = coach.handle("2")
+    assert restarted.stage == "conception" and not restarted.new_song
     assert coach.song.key is not None  # going back never erases the sheet
+
+
+def test_a_new_song_is_asked_of_the_face_and_this_one_is_left_as_it_is(kb: Knowledge) -> None:
+    coach = at_composition(kb)
+    before = coach.song.model_copy(deep=True)
+    offered = coach.handle("let's start a new song")
+    assert offered.options[0].label == "Start a new song"
+    assert "coach sessions list" in offered.options[0].why
+    reply = coach.handle("1")
+    assert reply.new_song and not reply.options
+    assert coach.song == before and coach.stage == "composition"
+    assert coach.options == ()  # the offer is not waiting when the session is reopened
 
 
 def test_a_vibe_question_is_answered_from_the_rules(kb: Knowledge) -> None:

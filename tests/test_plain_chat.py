@@ -192,3 +192,16 @@ def test_corrupt_database_is_one_line_exit_2(coach_home: Path) -> None:
         assert len(result.stderr.strip().splitlines()) == 1
         assert "sessions.db" in result.stderr
     assert db.read_bytes() == b"not sqlite at all" * 100
+
+
+def test_start_over_with_a_new_song_keeps_the_old_session(coach_home: Path) -> None:
+    result = run_coach("chat", "--plain", input="something sad and slow\n1\ncall it Leaving\n"
+                       "start over\n1\nhappy summer\nquit\n")
+    assert result.returncode == 0, result.stderr
+    assert "(session 1)" in result.stdout and "(session 2)" in result.stdout
+    listed = run_coach("sessions", "list", "--json")
+    sessions = {s["id"]: s for s in json.loads(listed.stdout)["sessions"]}
+    assert sessions[1]["title"] == "Leaving" and sessions[1]["stage"] == "composition"
+    assert sessions[2]["stage"] == "conception" and sessions[2]["title"] != "Leaving"
+    shown = run_coach("sessions", "show", "2", "--json")
+    assert json.loads(shown.stdout)["song"]["moods"] == ["happy"]

@@ -388,3 +388,27 @@ async def test_a_slow_turn_shows_that_the_coach_is_working(coach_home) -> None:
             await pilot.pause(0.01)
         await pilot.pause(0.1)
         assert app.turns >= 2 and status.state == "idle"
+
+
+async def test_start_over_opens_a_new_session_and_keeps_the_old_one() -> None:
+    from assistant.store import Store
+
+    store = Store()
+    app = make_app(lambda: store.resume(new=True), store)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot, 1)
+        await say(app, pilot, "something sad and slow")
+        await press_and_wait(app, pilot, "1")
+        first = app.session_id
+        assert "minor" in sheet_text(app)
+        await say(app, pilot, "start over")
+        assert option_labels(app)[0].endswith("Start a new song")
+        await press_and_wait(app, pilot, "1")
+        assert app.session_id is not None and app.session_id != first
+        assert app.query_one("#stepper", StageStepper).stage == "conception"
+        assert "minor" not in sheet_text(app)  # a blank sheet for the new song
+        assert "How should the song feel?" in coach_texts(app)[-1]
+        await say(app, pilot, "happy summer")
+    sessions = {s["id"]: s for s in Store().list_sessions()}
+    assert sessions[first]["stage"] == "composition" and "minor" in sessions[first]["key"]
+    assert [t["user"] for t in Store().turns(app.session_id)] == ["happy summer"]

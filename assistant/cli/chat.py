@@ -162,6 +162,14 @@ def plain_chat(store: Store, *, new: bool = False, session: str | None = None,
             out.flush()
         if reply.quit:
             return 0
+        if reply.new_song:  # this session is saved as it is; a new one starts
+            coach = store.resume(new=True, knowledge=coach.kb)
+            session_id = store.session_id
+            assert session_id is not None
+            reply = coach.start()
+            store.save(session_id, coach)
+            out.write(f"\n(session {session_id})\n")
+            print_reply(reply, out)
     out.write(f"\nSaved (session {session_id}). `coach` picks up where you left off.\n")
     out.flush()
     return 0

@@ -13,7 +13,7 @@ import asyncio
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -210,6 +210,8 @@ class CoachApp(App[int]):
         save_error = ""
         try:
             self._save_turn(coach, text, reply)
+            if getattr(reply, "new_song", False):
+                coach, reply = self._new_song(coach, reply)
         except Exception as error:  # a failed save is reported, the chat goes on
             save_error = str(error)
         song = coach.song.model_copy(deep=True)
@@ -249,6 +251,18 @@ class CoachApp(App[int]):
                 store.save(self.session_id, coach)
             return
         self.session_id = store.save_turn(self.session_id, coach, text, reply)
+
+    def _new_song(self, old: Coach, said: Reply) -> tuple[Coach, Reply]:
+        """The old session is saved; a new one starts, and its greeting follows `said`."""
+        resume = getattr(self.store, "resume", None)
+        if resume is None:  # a store that cannot make sessions: carry on with this song
+            return old, said
+        coach = resume(new=True, knowledge=old.kb)
+        self.coach = coach
+        self.session_id = getattr(self.store, "session_id", None)
+        first = coach.start()
+        self._save_turn(coach, None, first)
+        return coach, replace(first, text=f"{said.text}\n\n{first.text}")
 
     async def _show(self, result: TurnResult) -> None:
         reply = result.reply

@@ -26,7 +26,8 @@ HELP = """\
 - `back`, `skip`, `next`, `undo`, `status`, or a stage by name: *let's do mixing*
 - changes any time: *change the key to D*, *make it faster*, *transpose up 2*
 - the arrangement: *add a pre-chorus*, *make the verse 16 bars*, *drop the bridge*
-- a question: *how loud should my vocals be?*
+- a question: *what is a bridge?*, *what comes after Am F?*, *how loud should my vocals be?*
+- *start over* for a new song (this one stays saved) or this one from the top
 
 Press `Esc`, `F1` or `q` to close.
 """
