@@ -157,9 +157,9 @@ def test_next_chords_and_harmonizing_answer_in_any_stage(kb: Knowledge) -> None:
     assert "bar 1" in harmonized.text and "bar 2" in harmonized.text
     assert coach.stage == "conception" and coach._question() == question
     helped = clean_reply(coach, "help")
-    assert "what comes after" not in helped.text  # listed where they belong: Composition
+    assert "ranked next chords" not in helped.text  # a tool listed where it belongs:
     coach.handle("let's do composition")
-    assert "what comes after" in clean_reply(coach, "help").text
+    assert "ranked next chords" in clean_reply(coach, "help").text  # in Composition
 
 
 def test_next_chord_reads_chords_only_and_names_a_bad_one(kb: Knowledge) -> None:
