@@ -130,6 +130,7 @@ HELP = """**What you can say**
 - ask: *“what is a bridge?”*, *“what comes after Am F?”*, *“how loud should my vocals be?”*
   — I answer, then we carry on
 - *“start over”*: a new song (this one stays saved) or this one from the top
+- `checklist` for the stage's checklist, `tick 2` when an item is done
 - `quit` to leave (everything is saved)"""
 
 
@@ -498,6 +499,10 @@ class Coach:
         step = self._run_tools(parsed)
         if step is not None:
             return self._take_step(step)
+        if intent == "checklist":
+            return self._checklist()
+        if intent in ("tick", "untick"):
+            return self._tick(parsed.numbers, done=intent == "tick")
         if intent == "more":
             return self._more()
         if intent == "why":
@@ -558,6 +563,41 @@ class Coach:
         if 1 <= number <= len(self.choices):
             return self._choose(self.choices[number - 1])
         return None  # not an option: maybe an answer ("90" for a tempo); the caller decides
+
+    def _checklist(self, prefix: str = "") -> Reply:
+        """The stage's checklist, numbered, with what is ticked."""
+        items = self._flow().checklist(self.kb)
+        title = STAGE_TITLES[self.stage]
+        question = self._question_text()
+        after = f"\n\n{question}" if question else ""
+        if not items:
+            return self._reply(f"{prefix}{title} has no checklist.{after}")
+        done = set(self.song.stages[self.stage].checklist_done)
+        lines = [f"- [{'x' if item in done else ' '}] {n}. {item}"
+                 for n, item in enumerate(items, 1)]
+        return self._reply(f"{prefix}**{title} checklist** — `tick 2` when an item is done, "
+                           "`untick 2` to take it back:\n\n" + "\n".join(lines) + after)
+
+    def _tick(self, numbers: tuple[int, ...], *, done: bool) -> Reply:
+        items = self._flow().checklist(self.kb)
+        wrong = [n for n in numbers if not 1 <= n <= len(items)]
+        if not items or wrong:
+            return self._checklist(f"There is no item {wrong[0] if wrong else numbers[0]} "
+                                   f"on this checklist.\n\n")
+        ticked = list(self.song.stages[self.stage].checklist_done)
+        for n in numbers:
+            item = items[n - 1]
+            if done and item not in ticked:
+                ticked.append(item)
+            elif not done and item in ticked:
+                ticked.remove(item)
+        data = self.song.model_dump(mode="json")
+        data["stages"][self.stage]["checklist_done"] = ticked
+        self.song = Song.model_validate(data)
+        said = "Ticked." if done else "Unticked."
+        if done and all(item in ticked for item in items):
+            said += " That's the whole checklist — say `next` when you're ready to move on."
+        return self._checklist(said + "\n\n")
 
     def _offer_restart(self) -> Reply:
         """"start over": a new song (this one stays saved), or this song from the top."""

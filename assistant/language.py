@@ -20,7 +20,7 @@ from typing import Literal
 Intent = Literal[
     "empty", "help", "status", "more", "back", "skip", "next", "undo", "quit", "yes", "no",
     "pick", "why", "play", "goto", "change", "arrange", "question", "answer", "suggest",
-    "restart",
+    "restart", "checklist", "tick", "untick",
 ]
 
 STAGE_WORDS: dict[str, str] = {
@@ -76,6 +76,9 @@ for _intent, _phrases in {
     "any suggestions|suggestions|ideas|any ideas|what do you recommend|recommend something|"
     "what do you think|help me choose|help me pick|give me ideas|give me options|options|"
     "what are my options|show options|show me options|show the options",
+    "checklist": "checklist|the checklist|show the checklist|show me the checklist|"
+    "stage checklist|what's left|whats left|what is left|to do|todo|to-do|to do list|"
+    "what's left to do|whats left to do|what is left to do",
     "restart": "start over|start again|restart|from the top|back to the start|"
     "go back to the start|back to the beginning|go back to the beginning|start from scratch|"
     "new song|a new song|start a new song|another song|start another song|start a new one|"
@@ -205,6 +208,8 @@ class Parsed:
     stage: str | None = None
     """The stage for "goto"; for "play", the section to play ("play the chorus")."""
     edits: tuple[SectionEdit, ...] = ()
+    numbers: tuple[int, ...] = ()
+    """The checklist items of "tick 1 and 3" / "untick 2"."""
 
 
 @dataclass(frozen=True)
@@ -283,6 +288,10 @@ _PICK = re.compile(
 )
 _WHY = re.compile(rf"^(?:why|explain|how come|why (?:is|did you suggest|did you pick|that|not))"
                   rf"(?:\s+(?:the\s+)?(?:option\s+|number\s+|#)?{_NUM}(?:\s+one)?)?\s*\??$")
+_TICK = re.compile(
+    r"^(?P<un>un)?(?:tick|check off|cross off|mark)\s+(?:off\s+)?(?:items?\s+|number\s+|#)?"
+    r"(?P<numbers>\d{1,2}(?:\s*(?:,|and|&|\s)\s*\d{1,2})*)(?:\s+(?:off|done|as done))?$"
+)
 _PLAY = re.compile(
     rf"^(?:play|preview|listen(?: to)?|hear|let me hear|can i hear|audition|render)"
     rf"(?:\s+(?:it|that|this|them|the song|the demo|the whole song|everything|song|demo))?"
@@ -822,6 +831,10 @@ def parse(text: str, vocab: Vocabulary | None = None) -> Parsed:
         # `stage` carries the section for "play the chorus"; other words are a plain play
         stage = SECTION_WORDS.get(section.strip()) if section else None
         return Parsed("play", raw, number=number, stage=stage)
+    match = _TICK.match(clean)
+    if match:
+        numbers = tuple(int(n) for n in re.findall(r"\d+", match.group("numbers")))
+        return Parsed("untick" if match.group("un") else "tick", raw, numbers=numbers)
     match = _PICK.match(clean)
     if match:
         number = number_value(match.group(1))

@@ -373,3 +373,28 @@ def test_sheet_rows_for_status_and_for_the_exported_sheet() -> None:
     assert short["Key"] == full["Key"] == "A minor" and short["Tempo"] == "65 bpm"
     assert short["Length"] == full["Length asked"] and "In your words" not in short
     assert full["In your words"] == "sad and slow" and full["Line-up"] == "piano (chords)"
+
+
+def test_the_stage_checklist_can_be_ticked_and_the_summary_shows_it(kb: Knowledge) -> None:
+    coach, _ = fresh(kb)
+    coach.handle("something sad and slow")
+    items = kb.stage("conception").checklist
+    shown = coach.handle("checklist")
+    assert all(f"- [ ] {n}. {item}" in shown.text for n, item in enumerate(items, 1))
+    assert shown.options == coach.options and shown.options  # the suggestions still wait
+    coach.handle("tick 1 and 2")
+    assert coach.song.stages["conception"].checklist_done == list(items[:2])
+    unticked = coach.handle("untick 2")
+    assert coach.song.stages["conception"].checklist_done == [items[0]]
+    assert f"- [x] 1. {items[0]}" in unticked.text and f"- [ ] 2. {items[1]}" in unticked.text
+    wrong = coach.handle("tick 99")
+    assert "no item 99" in wrong.text
+    assert coach.song.stages["conception"].checklist_done == [items[0]]
+    again = Coach.restore(json.loads(json.dumps(coach.snapshot())), knowledge=kb)
+    assert again.song.stages["conception"].checklist_done == [items[0]]
+    moved = coach.handle("1")  # the stage ends: its summary shows what is ticked
+    assert moved.stage == "composition"
+    assert f"- [x] {items[0]}" in moved.text and f"- [ ] {items[1]}" in moved.text
+    everything = coach.handle("tick " + " ".join(
+        str(n) for n in range(1, len(kb.stage("composition").checklist) + 1)))
+    assert "whole checklist" in everything.text

@@ -257,3 +257,13 @@ def test_level_and_duplicate_edits(text: str, action: str, section: str, instrum
 def test_a_quantize_grid_is_not_a_meter() -> None:
     assert p("quantize 1/16 at 70%").slots.meter is None
     assert p("make it 6/8").slots.meter == "6/8"
+
+
+@pytest.mark.parametrize(("text", "intent", "numbers"), [
+    ("tick 2", "tick", (2,)), ("tick 1 and 3", "tick", (1, 3)), ("check off 4", "tick", (4,)),
+    ("mark 2 as done", "tick", (2,)), ("tick 1, 2, 3", "tick", (1, 2, 3)),
+    ("untick 2", "untick", (2,)), ("checklist", "checklist", ()), ("what's left", "checklist", ()),
+])
+def test_checklist_commands(text: str, intent: str, numbers: tuple[int, ...]) -> None:
+    parsed = parse(text)
+    assert parsed.intent == intent and parsed.numbers == numbers

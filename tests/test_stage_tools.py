@@ -576,3 +576,16 @@ def test_a_midi_file_answers_the_melody_question(kb: Knowledge, tmp_path: Path) 
     reply = clean_reply(coach, str(midi_take(tmp_path / "tune.mid", jitter_ticks=0, notes=8)))
     assert "Kept the melody of tune.mid: 8 notes" in reply.text
     assert coach.song.melody is not None and coach.song.melody.notes[0].pitch == 57
+
+
+def test_checklist_in_mixing_is_the_stages_until_a_mix_is_measured(
+    kb: Knowledge, files: dict[str, Path]
+) -> None:
+    coach = coach_at(kb, "mixing", vibe="sad pop in A minor at 90 bpm")
+    before = clean_reply(coach, "checklist")
+    assert "Mixing & Mastering checklist" in before.text
+    assert kb.stage("mixing").checklist[0] in before.text
+    clean_reply(coach, "Spotify")
+    clean_reply(coach, str(files["mix"]))
+    after = clean_reply(coach, "checklist")
+    assert "Release checklist — Spotify" in after.text

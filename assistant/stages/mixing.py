@@ -497,7 +497,7 @@ class CurveGenreHandler:
 
 
 register_tool("mixing", ToolHook(
-    "mix", run_mix, act=act_mix, intents=frozenset({"next", "more", "yes", "no"}),
+    "mix", run_mix, act=act_mix, intents=frozenset({"next", "more", "yes", "no", "checklist"}),
     help="name your bounced mix (“mixes/song_v3.wav”) — loudness, true peak, stereo and tonal "
          "balance against the target; `next` for more advice; “master it”; “checklist”",
 ))

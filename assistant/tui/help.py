@@ -27,6 +27,7 @@ HELP = """\
 - changes any time: *change the key to D*, *make it faster*, *transpose up 2*
 - the arrangement: *add a pre-chorus*, *make the verse 16 bars*, *drop the bridge*
 - a question: *what is a bridge?*, *what comes after Am F?*, *how loud should my vocals be?*
+- `checklist` for the stage's checklist; `tick 2` when an item is done
 - *start over* for a new song (this one stays saved) or this one from the top
 
 Press `Esc`, `F1` or `q` to close.
