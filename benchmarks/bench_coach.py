@@ -24,7 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 SCRIPT = [
     "melancholic but hopeful, slow, like a night drive", "more", "why 2", "play 1",
     "dark but danceable", "1",
-    "how loud should my vocals be?", "status", "make it faster", "transpose up 2",
+    "how loud should my vocals be?", "what is a bridge?", "what comes after Am F?", "checklist",
+    "tick 1", "status", "make it faster", "transpose up 2",
     "1", "A4 C5 E5 D5",
     "about 3 minutes", "1", "add a pre-chorus", "make the verse 16 bars", "drop the bridge",
     "no drums in the intro", "undo", "help",
