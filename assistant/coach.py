@@ -457,7 +457,8 @@ class Coach:
 
         stage = self.stage
         self._set_status(stage, "skipped" if skipped else "done")
-        summary = stage_summary(self.song, stage, self._flow().checklist(self.kb))
+        flow = self._flow()
+        summary = stage_summary(self.song, stage, flow.checklist(self.kb), flow.ticked_by(self.kb))
         text = prefix + summary
         after = STAGES.index(stage) + 1
         nxt = next((s for s in STAGES[after:] if self.song.stages[s].status != "done"), None)
@@ -565,21 +566,27 @@ class Coach:
         return None  # not an option: maybe an answer ("90" for a tempo); the caller decides
 
     def _checklist(self, prefix: str = "") -> Reply:
-        """The stage's checklist, numbered, with what is ticked."""
-        items = self._flow().checklist(self.kb)
+        """The stage's checklist, numbered, with what is done."""
+        from assistant.stages.summary import checklist_lines
+
+        flow = self._flow()
+        items = flow.checklist(self.kb)
         title = STAGE_TITLES[self.stage]
         question = self._question_text()
         after = f"\n\n{question}" if question else ""
         if not items:
             return self._reply(f"{prefix}{title} has no checklist.{after}")
-        done = set(self.song.stages[self.stage].checklist_done)
-        lines = [f"- [{'x' if item in done else ' '}] {n}. {item}"
-                 for n, item in enumerate(items, 1)]
+        lines = checklist_lines(self.song, self.stage, items, flow.ticked_by(self.kb),
+                                numbered=True)
         return self._reply(f"{prefix}**{title} checklist** — `tick 2` when an item is done, "
-                           "`untick 2` to take it back:\n\n" + "\n".join(lines) + after)
+                           "`untick 2` to take it back (what the sheet already settles is "
+                           "ticked for you):\n\n" + "\n".join(lines) + after)
 
     def _tick(self, numbers: tuple[int, ...], *, done: bool) -> Reply:
-        items = self._flow().checklist(self.kb)
+        from assistant.stages.summary import checklist_marks
+
+        flow = self._flow()
+        items = flow.checklist(self.kb)
         wrong = [n for n in numbers if not 1 <= n <= len(items)]
         if not items or wrong:
             return self._checklist(f"There is no item {wrong[0] if wrong else numbers[0]} "
@@ -594,10 +601,15 @@ class Coach:
         data = self.song.model_dump(mode="json")
         data["stages"][self.stage]["checklist_done"] = ticked
         self.song = Song.model_validate(data)
-        said = "Ticked." if done else "Unticked."
-        if done and all(item in ticked for item in items):
+        marks = checklist_marks(self.song, self.stage, items, flow.ticked_by(self.kb))
+        kept = [n for n in numbers if marks[n - 1]] if not done else []
+        said = "Ticked." if done else "Unticked." if len(kept) < len(numbers) else ""
+        if kept:
+            said += (f" Item {kept[0]} stays ticked: the sheet settles it (change the decision "
+                     "to open it again).")
+        if done and all(marks):
             said += " That's the whole checklist — say `next` when you're ready to move on."
-        return self._checklist(said + "\n\n")
+        return self._checklist(said.strip() + "\n\n")
 
     def _offer_restart(self) -> Reply:
         """"start over": a new song (this one stays saved), or this song from the top."""

@@ -12,12 +12,14 @@ from assistant.song import STAGE_TITLES, STAGES, Song
 
 if TYPE_CHECKING:
     from assistant.kb.loader import Knowledge
+    from assistant.kb.schema import Stage
     from assistant.render import RenderResult
 
 FILES = ("song.json", "song.md", "song.mid", "preview.wav")
 
 
-def _checklists(kb: Knowledge | None) -> dict[str, tuple[str, ...]]:
+def _stages(kb: Knowledge | None) -> dict[str, Stage]:
+    """The knowledge base's stage entries (their checklists), by stage name."""
     if kb is None:
         try:
             from assistant.kb.loader import knowledge
@@ -25,19 +27,19 @@ def _checklists(kb: Knowledge | None) -> dict[str, tuple[str, ...]]:
             kb = knowledge()
         except Exception:  # the sheet is still worth writing without the checklists
             return {}
-    lists: dict[str, tuple[str, ...]] = {}
+    entries: dict[str, Stage] = {}
     for stage in STAGES:
         try:
-            lists[stage] = kb.stage(stage).checklist
+            entries[stage] = kb.stage(stage)
         except KeyError:
             continue
-    return lists
+    return entries
 
 
 def song_markdown(song: Song, kb: Knowledge | None = None, render: RenderResult | None = None,
                   placeholders: list[str] | None = None) -> str:
     """The whole song sheet as Markdown."""
-    from assistant.stages.summary import fmt_time, sheet_rows
+    from assistant.stages.summary import checklist_lines, fmt_time, sheet_rows
 
     lines = [f"# {song.title}", ""]
     rows = sheet_rows(song, full=True)
@@ -57,7 +59,7 @@ def song_markdown(song: Song, kb: Knowledge | None = None, render: RenderResult 
     else:
         lines.append("No structure yet.")
 
-    checklists = _checklists(kb)
+    stages = _stages(kb)
     lines += ["", "## Decisions, stage by stage"]
     for stage in STAGES:
         state = song.stages[stage]
@@ -70,10 +72,10 @@ def song_markdown(song: Song, kb: Knowledge | None = None, render: RenderResult 
             lines.append("- nothing decided yet")
         if state.notes:
             lines += ["", "Notes:"] + [f"- {n}" for n in state.notes]
-        if checklists.get(stage):
-            done = set(state.checklist_done)
+        entry = stages.get(stage)
+        if entry is not None and entry.checklist:
             lines += ["", "Checklist:"]
-            lines += [f"- [{'x' if i in done else ' '}] {i}" for i in checklists[stage]]
+            lines += checklist_lines(song, stage, entry.checklist, entry.ticked_by)
 
     lines += ["", "## Targets", "",
               f"- Recording: peaks {song.recording.peak_min_dbfs:g} to "

@@ -35,6 +35,14 @@ STAGE_TITLES: dict[str, str] = {
     "mixing": "Mixing & Mastering",
 }
 
+DECISION_FIELDS: frozenset[str] = frozenset({
+    "moods", "genre", "references", "length", "title", "key", "tempo", "meter", "progression",
+    "melody", "melody idea", "singer range", "structure", "instrumentation", "sources",
+    "click", "backing track", "take", "take check", "quantize", "target", "mix analysis",
+    "master preview",
+})
+"""The `field` names the coach's decisions use; checklists name them to tick themselves."""
+
 Mode = Literal["major", "minor", "dorian", "phrygian", "lydian", "mixolydian", "locrian"]
 MODES: tuple[Mode, ...] = (
     "major",

@@ -380,21 +380,31 @@ def test_the_stage_checklist_can_be_ticked_and_the_summary_shows_it(kb: Knowledg
     coach.handle("something sad and slow")
     items = kb.stage("conception").checklist
     shown = coach.handle("checklist")
-    assert all(f"- [ ] {n}. {item}" in shown.text for n, item in enumerate(items, 1))
+    # "Choose one to three moods" is settled by the sheet already; nothing else is
+    assert f"- [x] 2. {items[1]}" in shown.text
+    assert all(f"- [ ] {n}. {item}" in shown.text for n, item in enumerate(items, 1) if n != 2)
     assert shown.options == coach.options and shown.options  # the suggestions still wait
-    coach.handle("tick 1 and 2")
-    assert coach.song.stages["conception"].checklist_done == list(items[:2])
-    unticked = coach.handle("untick 2")
+    coach.handle("tick 1 and 3")
+    assert coach.song.stages["conception"].checklist_done == [items[0], items[2]]
+    unticked = coach.handle("untick 3")
     assert coach.song.stages["conception"].checklist_done == [items[0]]
-    assert f"- [x] 1. {items[0]}" in unticked.text and f"- [ ] 2. {items[1]}" in unticked.text
+    assert f"- [x] 1. {items[0]}" in unticked.text and f"- [ ] 3. {items[2]}" in unticked.text
     wrong = coach.handle("tick 99")
     assert "no item 99" in wrong.text
     assert coach.song.stages["conception"].checklist_done == [items[0]]
     again = Coach.restore(json.loads(json.dumps(coach.snapshot())), knowledge=kb)
     assert again.song.stages["conception"].checklist_done == [items[0]]
-    moved = coach.handle("1")  # the stage ends: its summary shows what is ticked
+    moved = coach.handle("1")  # the stage ends: its summary shows what is done
     assert moved.stage == "composition"
-    assert f"- [x] {items[0]}" in moved.text and f"- [ ] {items[1]}" in moved.text
-    everything = coach.handle("tick " + " ".join(
-        str(n) for n in range(1, len(kb.stage("composition").checklist) + 1)))
+    assert f"- [x] {items[0]}" in moved.text  # ticked by hand
+    assert f"- [x] {items[1]}" in moved.text  # "Choose one to three moods": the sheet has moods
+    assert f"- [ ] {items[2]}" in moved.text  # no genre yet
+    steps = kb.stage("composition").checklist
+    shown = coach.handle("checklist").text
+    # the starting point picked in Conception set the key, the tempo and the meter
+    assert all(f"- [x] {n}. {steps[n - 1]}" in shown for n in (1, 2, 3))
+    assert f"- [ ] 4. {steps[3]}" in shown
+    kept = coach.handle("untick 2")
+    assert "stays ticked" in kept.text and f"- [x] 2. {steps[1]}" in kept.text
+    everything = coach.handle("tick " + " ".join(str(n) for n in range(4, len(steps) + 1)))
     assert "whole checklist" in everything.text

@@ -211,3 +211,33 @@ def test_tip_search_prefers_the_stage_the_user_is_in() -> None:
     assert search_tips("reference tracks", limit=1, prefer="conception")[0].stage == "conception"
     assert search_tips("reference tracks", limit=1, prefer="mixing")[0].stage == "mixing"
     assert {t.stage for t in search_tips("reference tracks", stage="mixing")} == {"mixing"}
+
+
+def test_a_checklist_tick_rule_must_name_an_item_and_a_decision_field(tmp_path: Path) -> None:
+    folder = _copy(tmp_path)
+    path = folder / "stages.toml"
+    text = path.read_text()
+    broken = text.replace('ticked_by = { 1 = ["key"]', 'ticked_by = { 1 = ["keys"]', 1)
+    assert broken != text
+    path.write_text(broken)
+    with pytest.raises(KnowledgeError) as caught:
+        load_knowledge([folder])
+    assert caught.value.file.endswith("stages.toml")
+    assert (caught.value.entry_id, caught.value.field) == ("stage.composition", "ticked_by")
+    assert "'keys'" in str(caught.value)
+    path.write_text(text.replace('ticked_by = { 1 = ["key"]', 'ticked_by = { 9 = ["key"]', 1))
+    with pytest.raises(KnowledgeError, match="item 9 is not on the checklist"):
+        load_knowledge([folder])
+
+
+def test_every_decision_the_coach_makes_is_a_known_field() -> None:
+    """Checklists tick themselves by decision field: the names must not drift apart."""
+    import assistant
+    from assistant.song import DECISION_FIELDS
+
+    used = set()
+    for path in Path(assistant.__file__).parent.rglob("*.py"):
+        used |= set(re.findall(r'decision\(\s*"([^"]+)"', path.read_text()))
+    assert used and used <= DECISION_FIELDS, sorted(used - DECISION_FIELDS)
+    kb = load_knowledge([SHIPPED])
+    assert all(stage.ticked_by for stage in kb.stages)

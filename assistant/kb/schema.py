@@ -11,9 +11,16 @@ from __future__ import annotations
 import re
 from typing import ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
-from assistant.song import Mode, Role, StageName
+from assistant.song import DECISION_FIELDS, Mode, Role, StageName
 
 _ID = re.compile(r"^[a-z][a-z0-9_-]*(\.[a-z0-9][a-z0-9_-]*)+$")
 _METER = re.compile(r"^\d{1,2}/(1|2|4|8|16)$")
@@ -200,6 +207,24 @@ class Stage(Entry):
     intro: str
     questions: tuple[Question, ...] = Field(min_length=1)
     checklist: tuple[str, ...] = Field(min_length=3)
+    ticked_by: dict[int, tuple[str, ...]] = {}
+    """Checklist item number (1-based) -> decision fields: the item counts as done once the
+    sheet has a decision on any of them ("Set the tempo" by `tempo`)."""
+
+    @field_validator("ticked_by")
+    @classmethod
+    def _ticks_name_items_and_fields(
+        cls, value: dict[int, tuple[str, ...]], info: ValidationInfo
+    ) -> dict[int, tuple[str, ...]]:
+        items = len(info.data.get("checklist", ()))
+        for number, fields in value.items():
+            if not 1 <= number <= items:
+                raise ValueError(f"item {number} is not on the checklist (1-{items})")
+            for name in fields:
+                if name not in DECISION_FIELDS:
+                    raise ValueError(f"{name!r} is not a decision field; use one of "
+                                     f"{', '.join(sorted(DECISION_FIELDS))}")
+        return value
 
 
 class Tip(Entry):

@@ -281,6 +281,13 @@ class StageFlow:
         except KeyError:
             return ()
 
+    def ticked_by(self, kb: Knowledge) -> dict[int, tuple[str, ...]]:
+        """Which decisions tick which checklist items (`Stage.ticked_by`)."""
+        try:
+            return kb.stage(self.name).ticked_by
+        except KeyError:
+            return {}
+
     def tools(self) -> list[ToolHook]:
         """The stage's own tools, then the other stages' tools that work everywhere."""
         own = TOOLS.get(self.name, [])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from assistant.song import STAGE_TITLES, STAGES, Song, StageName
 
@@ -22,12 +22,27 @@ def decisions_lines(song: Song, stage: StageName) -> list[str]:
     return lines
 
 
-def checklist_lines(song: Song, stage: StageName, checklist: Sequence[str]) -> list[str]:
-    done = set(song.stages[stage].checklist_done)
-    return [f"- [{'x' if item in done else ' '}] {item}" for item in checklist]
+def checklist_marks(song: Song, stage: StageName, checklist: Sequence[str],
+                    ticked_by: Mapping[int, Sequence[str]] | None = None) -> list[bool]:
+    """Per item: done? Ticked by the user, or settled on the sheet: a decision (made in any
+    stage) on one of the fields `ticked_by` names for it."""
+    ticked = set(song.stages[stage].checklist_done)
+    decided = {d.field for d in song.decisions}
+    rules = ticked_by or {}
+    return [item in ticked or any(f in decided for f in rules.get(n, ()))
+            for n, item in enumerate(checklist, 1)]
 
 
-def stage_summary(song: Song, stage: StageName, checklist: Sequence[str]) -> str:
+def checklist_lines(song: Song, stage: StageName, checklist: Sequence[str],
+                    ticked_by: Mapping[int, Sequence[str]] | None = None, *,
+                    numbered: bool = False) -> list[str]:
+    marks = checklist_marks(song, stage, checklist, ticked_by)
+    return [f"- [{'x' if done else ' '}] {f'{n}. ' if numbered else ''}{item}"
+            for n, (item, done) in enumerate(zip(checklist, marks, strict=True), 1)]
+
+
+def stage_summary(song: Song, stage: StageName, checklist: Sequence[str],
+                  ticked_by: Mapping[int, Sequence[str]] | None = None) -> str:
     title = STAGE_TITLES[stage]
     lines = [f"### {title}: summary"]
     decided = decisions_lines(song, stage)
@@ -36,7 +51,8 @@ def stage_summary(song: Song, stage: StageName, checklist: Sequence[str]) -> str
     if notes:
         lines += ["", "Notes:"] + [f"- {n}" for n in notes]
     if checklist:
-        lines += ["", f"**{title} checklist**", *checklist_lines(song, stage, checklist)]
+        lines += ["", f"**{title} checklist**",
+                  *checklist_lines(song, stage, checklist, ticked_by)]
     return "\n".join(lines)
 
 
