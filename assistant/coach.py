@@ -615,7 +615,7 @@ class Coach:
         """"start over": a new song (this one stays saved), or this song from the top."""
         from assistant.stages.base import Choice
 
-        title = f"“{self.song.title}”" if self.song.title else "This song"
+        title = f"“{self.song.title}”" if self.song.title not in ("", "Untitled") else "This song"
         self._set_choices([
             Choice(label="Start a new song",
                    why=f"{title} stays saved as it is: `coach sessions list` shows it and "

@@ -156,6 +156,9 @@ def test_next_chords_and_harmonizing_answer_in_any_stage(kb: Knowledge) -> None:
     harmonized = clean_reply(coach, "harmonize C4 E4 G4 C5 B3 D4 G4 B4")
     assert "bar 1" in harmonized.text and "bar 2" in harmonized.text
     assert coach.stage == "conception" and coach._question() == question
+    for bad, named in (("C##4/0", "'C##4/0'"), ("C4 H4", "'H4'")):  # issue 5's bad input
+        refused = clean_reply(coach, f"harmonize {bad}")
+        assert named in refused.text.splitlines()[0] and coach.song.melody is None
     helped = clean_reply(coach, "help")
     assert "ranked next chords" not in helped.text  # a tool listed where it belongs:
     coach.handle("let's do composition")

@@ -32,6 +32,8 @@ BUILDING = "~chords"
 """Memo: a progression being built chord by chord ("keep it" settles it)."""
 
 _NOTE = r"[A-Ga-g][#b]?-?\d"
+_NOTE_ATTEMPT = r"\b[A-Ga-g][#b]*-?\d"
+"""Looks meant as a note, even a broken one ("C##4/0"): its error is worth naming."""
 _NOTE_TOKEN = re.compile(rf"^(?:{_NOTE}|[Rr](?:est)?)(?:[/:]\d*\.?\d+)?$")
 _NEXT = re.compile(
     r"\b(?:comes?|go(?:es)?|could go|play|put|use)\s+(?:right\s+)?(?:after|next)\b"
@@ -284,7 +286,7 @@ def run_harmonize(ctx: Ctx, parsed: Parsed) -> Step | None:
     from assistant.errors import CoachError
 
     melody = read_melody(rest) if rest else None
-    if melody is None and rest and re.search(_NOTE, rest):
+    if melody is None and rest and re.search(_NOTE_ATTEMPT, rest):
         from assistant.composition.notes import parse_notes
 
         try:
