@@ -241,3 +241,43 @@ def test_every_decision_the_coach_makes_is_a_known_field() -> None:
     assert used and used <= DECISION_FIELDS, sorted(used - DECISION_FIELDS)
     kb = load_knowledge([SHIPPED])
     assert all(stage.ticked_by for stage in kb.stages)
+
+
+def test_the_parsed_knowledge_is_cached_on_disk_until_a_file_changes(
+    coach_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assistant.kb import loader
+
+    extra = coach_home / "extra"
+    extra.mkdir()
+    tip = extra / "t.toml"
+    tip.write_text('[[tip]]\nid = "tip.mixing.cached"\nstage = "mixing"\ntitle = "Cached"\n'
+                   'text = "one"\nwhy = "test"\n')
+    monkeypatch.setenv("COACH_KNOWLEDGE", str(extra))
+
+    def key() -> tuple[tuple[str, float, int], ...]:
+        return tuple((str(f), f.stat().st_mtime, f.stat().st_size)
+                     for f in loader.knowledge_files(loader.default_dirs()))
+
+    first = loader._cached.__wrapped__(key())
+    assert loader.cache_path().is_file()
+
+    def no_parsing(*args: object, **kwargs: object) -> None:
+        raise AssertionError("parsed again")
+
+    monkeypatch.setattr(loader, "load_knowledge", no_parsing)
+    again = loader._cached.__wrapped__(key())  # from the pickle: nothing parsed
+    assert again.counts() == first.counts() and again.get("tip.mixing.cached").text == "one"
+
+    tip.write_text(tip.read_text().replace('"one"', '"two, longer"'))
+    with pytest.raises(AssertionError, match="parsed again"):  # a changed file is read again
+        loader._cached.__wrapped__(key())
+    monkeypatch.undo()
+    monkeypatch.setenv("COACH_KNOWLEDGE", str(extra))
+    assert loader._cached.__wrapped__(key()).get("tip.mixing.cached").text == "two, longer"
+
+    loader.cache_path().write_bytes(b"not a pickle")  # a damaged cache is just parsed over
+    assert loader._cached.__wrapped__(key()).get("tip.mixing.cached").text == "two, longer"
+    tip.write_text('[[tip]]\nid = "tip.mixing.cached"\nstage = "nowhere"\n')
+    with pytest.raises(KnowledgeError):  # and a broken file is never hidden by the cache
+        loader._cached.__wrapped__(key())

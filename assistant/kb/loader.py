@@ -302,9 +302,49 @@ def load_knowledge(dirs: Sequence[Path] | None = None) -> Knowledge:
     return kb
 
 
+CACHE_FORMAT = 1
+
+
+def cache_path() -> Path:
+    return paths.cache_dir() / "knowledge.pickle"
+
+
+def _cache_stamp(files: Sequence[Path]) -> str:
+    """Changes with the knowledge files and with the code and library that read them."""
+    import sys
+
+    import pydantic
+
+    from assistant.kb import schema
+
+    code = [Path(__file__), Path(schema.__file__)]
+    return f"{CACHE_FORMAT}:{sys.version}:{pydantic.VERSION}:{fingerprint([*files, *code])}"
+
+
 @cache
 def _cached(key: tuple[tuple[str, float, int], ...]) -> Knowledge:
-    return load_knowledge([Path(p) for p, _, _ in key])
+    """Parsing and validating every TOML file costs ~40 ms a process; a pickle of the result,
+    kept while no file (and no line of the loader or schema) changes, loads in ~3 ms."""
+    import pickle
+
+    files = [Path(p) for p, _, _ in key]
+    stamp = _cache_stamp(files)
+    try:
+        with cache_path().open("rb") as handle:
+            saved, kb = pickle.load(handle)
+        if saved == stamp and isinstance(kb, Knowledge):
+            return kb
+    except Exception:  # missing, stale, from another version or damaged: parse again
+        pass
+    kb = load_knowledge(files)
+    try:
+        from assistant import fileio
+
+        cache_path().parent.mkdir(parents=True, exist_ok=True)
+        fileio.write_bytes(cache_path(), pickle.dumps((stamp, kb), pickle.HIGHEST_PROTOCOL))
+    except Exception:  # a cache that cannot be written only costs time
+        pass
+    return kb
 
 
 def knowledge() -> Knowledge:
