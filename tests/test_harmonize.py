@@ -9,6 +9,7 @@ import pytest
 
 from assistant import theory
 from assistant.composition.harmonize import harmonize, strong_beats
+from assistant.composition.moves import load_moves
 from assistant.composition.notes import parse_notes, read_midi
 from assistant.errors import BadInput
 from assistant.song import Melody, Note
@@ -40,12 +41,15 @@ def test_done_when_chords_hold_each_bars_strong_beat_notes() -> None:
     result = run_coach("harmonize", melody, "--key", "C", "--json")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
+    moves = {m.rule.id: m.rule for m in load_moves()}
     assert set(data) == {"key", "bars"} and data["key"] == "C major"
     assert [b["melody"] for b in data["bars"]] == ["C4 E4 G4 C5", "B3 D4 G4 B4"]
     for bar, strong in zip(data["bars"], _strong_pcs(melody), strict=True):
         assert bar["chords"], bar
         for chord in bar["chords"]:  # the suggestion and every alternative
-            assert set(chord) == {"symbol", "numeral", "why"}
+            assert set(chord) == {"symbol", "numeral", "why", "rule_ids"}
+            for rule_id in chord["rule_ids"]:
+                assert moves[rule_id].why in chord["why"]
             assert strong <= set(theory.chord_pitch_classes(chord["symbol"])), chord
             # numeral and symbol name the same chord in the key
             assert theory.chord_pitch_classes(chord["numeral"], "C") == \

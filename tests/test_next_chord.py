@@ -61,9 +61,13 @@ def test_done_when_am_f_in_a_minor_ranks_c_or_g_in_top_three() -> None:
     assert data["key"] == "A minor"
     top3 = [s["symbol"] for s in data["suggestions"][:3]]
     assert {"C", "G"} & set(top3), top3
+    moves = {m.rule.id: m.rule for m in load_moves()}
     for s in data["suggestions"]:
-        assert set(s) == {"symbol", "numeral", "probability", "why"}
+        assert set(s) == {"symbol", "numeral", "probability", "why", "rule_ids"}
         assert len(s["why"]) > 10
+        for rule_id in s["rule_ids"]:  # the rules named are the ones the why quotes
+            assert moves[rule_id].why in s["why"]
+    assert data["suggestions"][0]["rule_ids"]  # G: bVI -> bVII, a theory rule
     probs = [s["probability"] for s in data["suggestions"]]
     assert probs == sorted(probs, reverse=True)
     assert sum(probs) <= 1.0

@@ -125,6 +125,8 @@ def test_next_chords_are_ranked_with_why_and_a_pick_grows_the_progression(kb: Kn
     assert all(o.why for o in reply.options)
     why = clean_reply(coach, "why 1")
     assert reply.options[0].why in why.text
+    assert reply.options[0].rule_ids  # the theory rule behind it, named by its id
+    assert f"`{reply.options[0].rule_ids[0]}`" in why.text
     heard = clean_reply(coach, "play 1")
     assert heard.preview is not None
     first = reply.options[0].label.split(" (")[1].split(")")[0]  # its numeral

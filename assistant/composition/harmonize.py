@@ -67,9 +67,12 @@ class ChordChoice:
     symbol: str
     numeral: str
     why: str
+    rule_ids: tuple[str, ...] = ()
+    """The `[[move]]` rules behind the why (the strong-beat fit is measured, not a rule)."""
 
-    def as_dict(self) -> dict[str, str]:
-        return {"symbol": self.symbol, "numeral": self.numeral, "why": self.why}
+    def as_dict(self) -> dict[str, Any]:
+        return {"symbol": self.symbol, "numeral": self.numeral, "why": self.why,
+                "rule_ids": list(self.rule_ids)}
 
 
 @dataclass
@@ -339,10 +342,12 @@ def _choice(cand: Candidate, seg: Segment, key: Key, tonic: int, prev: Candidate
         reasons.append(f"holds the strong-beat {'note' if len(names) == 1 else 'notes'} {held}")
     else:
         reasons.append("the melody rests on the strong beats: a free choice")
+    rule_ids = []
     if prev is not None and prev.chord != cand.chord:
         move, _colour = explain([prev.chord], cand.chord, key.mode, None, model.moves)
         if move is not None:
             reasons.append(move.rule.why)
+            rule_ids.append(move.rule.id)
     elif prev is not None:
         reasons.append("the same chord carries on from the bar before")
     home = ChordClass(0, "min" if minor else "maj")
@@ -352,7 +357,8 @@ def _choice(cand: Candidate, seg: Segment, key: Key, tonic: int, prev: Candidate
         _move, colour = explain([], cand.chord, key.mode, None, model.moves)
         if colour is not None:
             reasons.append(colour.rule.why)
-    return ChordChoice(symbol, numeral, "; ".join(reasons[:3]))
+            rule_ids.append(colour.rule.id)
+    return ChordChoice(symbol, numeral, "; ".join(reasons[:3]), tuple(rule_ids))
 
 
 def _role(cand: Candidate, offset: int) -> str:

@@ -83,10 +83,14 @@ class Suggestion:
     numeral: str
     probability: float
     why: str
+    rule_ids: tuple[str, ...] = ()
+    """The knowledge base's `[[move]]` rules behind the why (none when it comes from the
+    reference songs' statistics or the song's own history)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {"symbol": self.symbol, "numeral": self.numeral,
-                "probability": self.probability, "why": self.why}
+                "probability": self.probability, "why": self.why,
+                "rule_ids": list(self.rule_ids)}
 
 
 @dataclass
@@ -505,11 +509,13 @@ def suggest_classes(
     out = []
     for item in ranked:
         probability = math.floor(item.probability * 1000) / 1000  # rounding down keeps sum <= 1
+        why, rule_ids = _why(model, hist, item, key, choice)
         out.append(Suggestion(
             symbol=symbol_of(item.chord, key, minor),
             numeral=_display(item.chord, key),
             probability=probability,
-            why=_why(model, hist, item, key, choice),
+            why=why,
+            rule_ids=rule_ids,
         ))
     return out
 
@@ -521,32 +527,31 @@ def _display(chord: ChordClass, key: Key) -> str:
 
 
 def _why(model: NextChordModel, hist: list[ChordClass], item: Ranked, key: Key,
-         genre: GenreChoice) -> str:
-    """At most two reasons: the theory rule for the move (or, without one, how often the
-    reference songs make it), the song's own history when it backs the chord, and the colour
-    of a chord from outside the key."""
+         genre: GenreChoice) -> tuple[str, tuple[str, ...]]:
+    """At most two reasons, and the ids of the rules they come from: the theory rule for the
+    move (or, without one, how often the reference songs make it), the song's own history
+    when it backs the chord, and the colour of a chord from outside the key."""
     moves = model.moves
     move, colour = explain(hist, item.chord, key.mode, genre.name, moves)
     current, target = _display(hist[-1], key), _display(item.chord, key)
-    theory_reason = move.rule.why if move is not None else ""
-    if not theory_reason:
+    # (reason, the id of the rule it comes from, if one does)
+    theory: tuple[str, str | None] = (move.rule.why, move.rule.id) if move else ("", None)
+    if move is None:
         share, count = model.move_share(hist[-1], item.chord, key.mode)
         if count >= 1 and share >= 0.01:
-            theory_reason = (f"{current} → {target}: {share:.0%} of the moves from {current} "
-                             "in the reference songs")
-    history_reason = _history_reason(hist, item, key)
+            theory = (f"{current} → {target}: {share:.0%} of the moves from {current} "
+                      "in the reference songs", None)
+    history = (_history_reason(hist, item, key), None)
     # a repeat of the song's own progression matters more than corpus statistics
-    if move is None and history_reason:
-        reasons = [history_reason, theory_reason]
-    else:
-        reasons = [theory_reason, history_reason]
-    reasons = [r for r in reasons if r]
+    reasons = [history, theory] if move is None and history[0] else [theory, history]
+    reasons = [r for r in reasons if r[0]]
     if colour is not None and len(reasons) < 2 and item.chord not in diatonic(key.mode):
-        reasons.append(colour.rule.why)
+        reasons.append((colour.rule.why, colour.rule.id))
     if not reasons:
-        reasons.append(colour.rule.why if colour is not None
-                       else f"{current} → {target}: a rarer move, for colour")
-    return "; ".join(reasons[:2])
+        reasons.append((colour.rule.why, colour.rule.id) if colour is not None
+                       else (f"{current} → {target}: a rarer move, for colour", None))
+    shown = reasons[:2]
+    return "; ".join(text for text, _ in shown), tuple(i for _, i in shown if i)
 
 
 def _history_reason(hist: list[ChordClass], item: Ranked, key: Key) -> str:

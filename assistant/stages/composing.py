@@ -212,9 +212,11 @@ def _next_choices(ctx: Ctx, history: list[str], key: Key) -> tuple[str, list[Cho
         choices.append(Choice(
             label=f"{item.symbol} ({item.numeral}) · {item.probability:.0%}",
             why=item.why,
+            rule_ids=item.rule_ids,
             patch=patch,
             decisions=[decision("progression", " ".join(chords),
-                                f"Built chord by chord; {item.numeral}: {item.why}")],
+                                f"Built chord by chord; {item.numeral}: {item.why}",
+                                item.rule_ids)],
             action=f"next-chord:{key.tonic}:{key.mode}:" + " ".join(chords),
             preview_bars=max(4, len(chords)),
         ))
