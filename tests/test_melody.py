@@ -43,6 +43,10 @@ def test_done_when_melody_midi_stays_in_range_and_ends_on_a_chord_tone(tmp_path)
     tones = theory.numeral_to_pitch_classes(last_chord, "A minor")
     assert notes[-1][1] % 12 in tones
     assert [n["pitch"] for n in data["notes"]] == [p for _, p in notes]  # same seed, same notes
+    assert set(data["why"]) == set(data["plan"])  # every development device is explained
+    assert all(len(why) > 20 for why in data["why"].values())
+    text = run_coach(*args).stdout
+    assert all(f"{device}: {why}" in text for device, why in data["why"].items())
     assert out.stat().st_size > 0 and not list(tmp_path.glob(".m.mid*"))  # no temp left
 
 

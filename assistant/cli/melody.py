@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from assistant import theory
-    from assistant.composition.melody import compose, key_signature_name, parse_range
+    from assistant.composition.melody import DEVICE_WHY, compose, key_signature_name, parse_range
     from assistant.composition.notes import write_midi
     from assistant.errors import BadInput
     from assistant.fileio import check_writable
@@ -61,6 +61,7 @@ def run(args: argparse.Namespace) -> int:
             "key": key.name, "meter": idea.meter, "bars": args.bars, "seed": args.seed,
             "range": [theory.note_name(low, key), theory.note_name(high, key)],
             "progression": idea.progression, "plan": idea.plan,
+            "why": {device: DEVICE_WHY[device] for device in dict.fromkeys(idea.plan)},
             "motif": notes(idea.motif), "notes": notes(idea.melody),
             "file": str(args.output) if args.output else None,
         }, ensure_ascii=False, indent=2))
@@ -74,6 +75,8 @@ def run(args: argparse.Namespace) -> int:
         shown = " ".join(f"{theory.note_name(n.pitch, key)}/{n.duration:g}" for n in inside)
         symbol = theory.numeral_to_symbol(numeral, key)
         print(f"  bar {bar + 1:>2}  {symbol:<6} {plan:<12} {shown}")
+    for device in dict.fromkeys(idea.plan):
+        print(f"  {device}: {DEVICE_WHY[device]}")
     if args.output:
         print(f"wrote {args.output}")
     return 0

@@ -234,6 +234,20 @@ def _motif_rhythm(bar_len: float, rng: random.Random) -> list[float]:
     return beats
 
 
+DEVICE_WHY: dict[str, str] = {
+    "motif": "the idea: a short rhythm on the chord's tones with steps between them, "
+             "short enough to remember",
+    "sequence": "the motif again, moved to fit the new chord: repetition the ear "
+                "recognises, new pitches that keep it moving",
+    "inversion": "the motif upside down (its steps go the other way): a variation that "
+                 "still sounds related",
+    "displacement": "the motif shifted by an eighth: the same shape landing off the beat, "
+                    "for push",
+    "cadence": "the phrase ends: a longer note on a tone of the chord, so it sounds finished",
+}
+"""What each development device of the plan does, in plain words (shown with the melody)."""
+
+
 def _plan(bars: int, rng: random.Random) -> list[str]:
     """Which development each bar uses: four-bar phrases, the last bar a cadence."""
     phrase_a = ["motif", "sequence", rng.choice(("inversion", "displacement")), "cadence"]
