@@ -826,6 +826,8 @@ class Coach:
             return self._reply(f"There's no option {number} — pick 1 to {len(self.choices)}.")
         choice = self.choices[number - 1]
         lines = [f"**{number}. {choice.label}**", "", choice.why]
+        if choice.detail:
+            lines += ["", choice.detail]
         for rule_id in choice.rule_ids[:4]:
             try:
                 entry = self.kb.get(rule_id)

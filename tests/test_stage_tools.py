@@ -214,6 +214,11 @@ def test_motif_ideas_play_and_the_sheet_keeps_the_motif(kb: Knowledge) -> None:
     coach.handle("1")  # a progression
     reply = clean_reply(coach, "sketch a melody")
     assert len(reply.options) == 3 and all(o.label.startswith("Motif") for o in reply.options)
+    explained = clean_reply(coach, "why 2")  # each development device in plain words
+    from assistant.composition.melody import DEVICE_WHY
+
+    assert f"**sequence**: {DEVICE_WHY['sequence']}" in explained.text
+    assert f"**cadence**: {DEVICE_WHY['cadence']}" in explained.text
     heard = clean_reply(coach, "play 2")
     assert heard.preview is not None and heard.preview.bars == 8
     assert heard.preview.song.motif is not None and heard.preview.song.melody is not None

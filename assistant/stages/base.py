@@ -55,6 +55,8 @@ class Choice:
     """"hook-name:argument": picking it runs that tool hook's `act` (see the module)."""
     plays: bool = False
     """With an action: "play N" runs the action too (it renders something to hear)."""
+    detail: str = ""
+    """More of the why, shown by "why N" only (Markdown)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -62,7 +64,7 @@ class Choice:
             "patch": self.patch, "decisions": self.decisions,
             "completes_stage": self.completes_stage, "preview_bars": self.preview_bars,
             "preview_section": self.preview_section, "say": self.say,
-            "action": self.action, "plays": self.plays,
+            "action": self.action, "plays": self.plays, "detail": self.detail,
         }
 
     @classmethod
@@ -75,6 +77,7 @@ class Choice:
             preview_bars=data.get("preview_bars", 8),
             preview_section=data.get("preview_section"), say=str(data.get("say", "")),
             action=str(data.get("action", "")), plays=bool(data.get("plays", False)),
+            detail=str(data.get("detail", "")),
         )
 
 

@@ -362,7 +362,7 @@ def run_motif(ctx: Ctx, parsed: Parsed) -> Step | None:
         return None
     if read_melody(parsed.text):
         return None  # typed notes: the melody question keeps them
-    from assistant.composition.melody import compose
+    from assistant.composition.melody import DEVICE_WHY, compose
     from assistant.errors import CoachError
     from assistant.stages.music import renderable
 
@@ -383,8 +383,10 @@ def run_motif(ctx: Ctx, parsed: Parsed) -> Step | None:
             why = (f"Chord tones on the strong beats and steps between them; the one-bar motif "
                    f"comes back as {plan} over {MOTIF_BARS} bars and ends on a chord tone, "
                    f"all inside {note_span(idea.melody)}.")
+            devices = dict.fromkeys(idea.plan)
             choices.append(Choice(
                 label=label, why=why, preview_bars=MOTIF_BARS,
+                detail="\n".join(f"- **{d}**: {DEVICE_WHY[d]}" for d in devices),
                 patch={"motif": _melody_dict(idea.motif), "melody": _melody_dict(idea.melody)},
                 decisions=[decision("melody", f"motif idea (seed {seed}): "
                                     f"{melody_text(idea.motif)}", why)],
