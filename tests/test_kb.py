@@ -195,6 +195,7 @@ def test_every_stage_has_tips_to_answer_questions() -> None:
     ("which key should I sing in", "tip.conception.key-for-voice"),
     ("how do I make the last chorus bigger", "tip.arrangement.final-chorus"),
     ("should I use reverb on vocals", "tip.mixing.reverb-delay"),
+    ("how do I record vocals", "tip.recording.vocal-mic-distance"),
 ])
 def test_tip_search_answers_the_topic_first(question: str, expected: str) -> None:
     assert search_tips(question, limit=2)[0].id == expected
