@@ -598,9 +598,7 @@ class Coach:
                 ticked.append(item)
             elif not done and item in ticked:
                 ticked.remove(item)
-        data = self.song.model_dump(mode="json")
-        data["stages"][self.stage]["checklist_done"] = ticked
-        self.song = Song.model_validate(data)
+        self._apply({f"stages.{self.stage}.checklist_done": ticked})
         marks = checklist_marks(self.song, self.stage, items, flow.ticked_by(self.kb))
         kept = [n for n in numbers if marks[n - 1]] if not done else []
         said = "Ticked." if done else "Unticked." if len(kept) < len(numbers) else ""
