@@ -412,3 +412,18 @@ async def test_start_over_opens_a_new_session_and_keeps_the_old_one() -> None:
     sessions = {s["id"]: s for s in Store().list_sessions()}
     assert sessions[first]["stage"] == "composition" and "minor" in sessions[first]["key"]
     assert [t["user"] for t in Store().turns(app.session_id)] == ["happy summer"]
+
+
+async def test_start_over_without_a_store_starts_a_new_song_in_memory() -> None:
+    app = make_app(lambda: Coach())
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot, 1)
+        await say(app, pilot, "something sad and slow")
+        await press_and_wait(app, pilot, "1")
+        old = app.coach
+        assert "minor" in sheet_text(app)
+        await say(app, pilot, "start over")
+        await press_and_wait(app, pilot, "1")
+        assert app.coach is not old and app.coach is not None
+        assert app.coach.song.key is None and "minor" not in sheet_text(app)
+        assert app.query_one("#stepper", StageStepper).stage == "conception"

@@ -253,13 +253,15 @@ class CoachApp(App[int]):
         self.session_id = store.save_turn(self.session_id, coach, text, reply)
 
     def _new_song(self, old: Coach, said: Reply) -> tuple[Coach, Reply]:
-        """The old session is saved; a new one starts, and its greeting follows `said`."""
+        """The old session is saved; a new one starts, and its greeting follows `said`.
+        Without a store (nothing is saved anyway) the new song lives in memory only."""
         resume = getattr(self.store, "resume", None)
-        if resume is None:  # a store that cannot make sessions: carry on with this song
-            return old, said
-        coach = resume(new=True, knowledge=old.kb)
+        if resume is not None:
+            coach = resume(new=True, knowledge=old.kb)
+            self.session_id = getattr(self.store, "session_id", None)
+        else:
+            coach = type(old)(knowledge=old.kb)
         self.coach = coach
-        self.session_id = getattr(self.store, "session_id", None)
         first = coach.start()
         self._save_turn(coach, None, first)
         return coach, replace(first, text=f"{said.text}\n\n{first.text}")
