@@ -282,3 +282,20 @@ def test_the_parsed_knowledge_is_cached_on_disk_until_a_file_changes(
     tip.write_text('[[tip]]\nid = "tip.mixing.cached"\nstage = "nowhere"\n')
     with pytest.raises(KnowledgeError):  # and a broken file is never hidden by the cache
         loader._cached.__wrapped__(key())
+
+
+def test_a_cache_that_cannot_be_written_does_not_stop_the_knowledge_loading(
+    coach_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assistant import fileio
+    from assistant.errors import FileProblem
+    from assistant.kb import loader
+
+    def refuse(path: Path, data: bytes) -> Path:
+        raise FileProblem(f"cannot write {path}: read-only file system")
+
+    monkeypatch.setattr(fileio, "write_bytes", refuse)
+    key = tuple((str(f), f.stat().st_mtime, f.stat().st_size)
+                for f in loader.knowledge_files(loader.default_dirs()))
+    kb = loader._cached.__wrapped__(key)
+    assert kb.counts()["tip"] >= 60 and not loader.cache_path().exists()
