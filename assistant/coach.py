@@ -15,17 +15,25 @@ from __future__ import annotations
 import copy
 import json
 import logging
-from dataclasses import dataclass, replace
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Callable
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
+from assistant.dialogue import (  # noqa: F401  (re-exported: the faces import them from here)
+    Command,
+    ExportRequest,
+    Option,
+    PreviewRequest,
+    Reply,
+    render_request,
+)
 from assistant.song import STAGE_TITLES, STAGES, Key, Song, StageName
 
 if TYPE_CHECKING:
+    from assistant.dialogue import Parsed
     from assistant.kb.loader import Knowledge
     from assistant.kb.schema import Question
-    from assistant.language import Parsed, Vocabulary
-    from assistant.render.result import RenderResult
+    from assistant.language import Vocabulary
     from assistant.stages.base import Choice, Ctx, StageFlow, Step
 
 log = logging.getLogger(__name__)
@@ -33,82 +41,6 @@ log = logging.getLogger(__name__)
 STATE_VERSION = 1
 PAGE = 3  # options shown at once; "more" shows the next three
 UNDO_DEPTH = 12
-
-
-@dataclass(frozen=True)
-class Option:
-    """A numbered suggestion."""
-
-    number: int
-    """1-based, as shown."""
-    label: str
-    """"A minor · 72 bpm · 4/4"."""
-    why: str
-    """Plain-language why."""
-    rule_ids: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class PreviewRequest:
-    """"play 2": the face renders it (TUI in a worker, plain chat inline) with
-    `render_request`."""
-
-    song: Song
-    """The sheet to render: a copy with the option applied."""
-    section: str | None
-    bars: int | None
-    """None = the whole arranged song (for a click: bars of click after the count-in)."""
-    label: str
-    kind: Literal["preview", "click", "backing track"] = "preview"
-    """A preview of the song, a click alone (the song's tempo and meter), or a backing
-    track to record over (the song without its melody, with a click)."""
-    count_in: int = 0
-    """Bars of click before the music."""
-    wav: str | None = None
-    """Where to write it; None = a new file in the previews folder."""
-
-
-def render_request(request: PreviewRequest) -> RenderResult:
-    """Render a request to its WAV (and a MIDI file beside it). Raises a `CoachError` on a
-    missing soundfont or an unwritable path; the faces say so in one line."""
-    from assistant.render import default_preview_path, preview
-
-    wav = Path(request.wav) if request.wav else default_preview_path(request.label)
-    wav.parent.mkdir(parents=True, exist_ok=True)
-    midi = wav.with_suffix(".mid")
-    song = request.song
-    if request.kind == "click":
-        from assistant.render.click import click_arrangement
-        from assistant.render.pipeline import render_arrangement
-
-        arrangement = click_arrangement(song.tempo or 100.0, song.meter, request.bars or 8,
-                                        request.count_in)
-        return render_arrangement(arrangement, wav, midi, loudness=False)
-    # no bars and no section = the whole arranged song
-    whole = request.bars is None and request.section is None and bool(song.sections)
-    backing = request.kind == "backing track"
-    return preview(song, wav, midi_path=midi, section=request.section, bars=request.bars,
-                   demo=whole, backing=backing, click=backing, count_in=request.count_in)
-
-
-@dataclass(frozen=True)
-class Reply:
-    text: str
-    """Markdown. It does not list the options: faces show `options` themselves."""
-    options: tuple[Option, ...]
-    stage: StageName
-    """Where the conversation is now."""
-    preview: PreviewRequest | None = None
-    done: bool = False
-    """All six stages are through."""
-    quit: bool = False
-    """The user asked to leave ("quit", "bye"); the face may close."""
-    new_song: bool = False
-    """The user chose to start a new song: the face saves this session as it is and opens a
-    new one (`Store.resume(new=True)`), whose greeting it shows next."""
-    analysis: dict[str, Any] | None = None
-    """A mix analysis (`analysis.audio_report.analyze_audio`'s dict): the TUI draws it as a
-    loudness meter and a spectral-balance chart."""
 
 
 RESTART = "coach-restart"
@@ -204,10 +136,20 @@ class Coach:
                          (), self.stage)
 
     def handle(self, text: str) -> Reply:
-        """One turn. Never raises, whatever the text."""
+        """One turn of typed text. Never raises, whatever the text."""
+        text = text if isinstance(text, str) else str(text)
+        return self._safely(lambda: self._turn(text), text)
+
+    def do(self, command: Command) -> Reply:
+        """One turn from a face that knows what it wants (a click on option 2 is
+        `Command("pick", number=2)`, a stage in the stepper `Command("goto", stage=...)`):
+        the same handling as typed text, without reading English. Never raises."""
+        return self._safely(lambda: self._dispatch(command), command.text or command.intent)
+
+    def _safely(self, turn: Callable[[], Reply], text: str) -> Reply:
         before = self._state(undo=False)
         try:
-            reply = self._turn(text if isinstance(text, str) else str(text))
+            reply = turn()
         except Exception as error:
             # logged at debug level only: a traceback on stderr would draw over the TUI
             self.last_error = error
@@ -481,7 +423,11 @@ class Coach:
 
         if not self.started:
             self._start()
-        parsed = parse(text, _vocab_for(self.kb))
+        return self._dispatch(parse(text, _vocab_for(self.kb)))
+
+    def _dispatch(self, parsed: Command) -> Reply:
+        if not self.started:
+            self._start()
         intent = parsed.intent
         if intent == "empty":
             return self._reply(f"I'm listening. {self._question_text()}\n\n"

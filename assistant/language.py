@@ -15,13 +15,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
 
-Intent = Literal[
-    "empty", "help", "status", "more", "back", "skip", "next", "undo", "quit", "yes", "no",
-    "pick", "why", "play", "goto", "change", "arrange", "question", "answer", "suggest",
-    "restart", "checklist", "tick", "untick",
-]
+from assistant.dialogue import Command as Parsed
+from assistant.dialogue import Intent, SectionEdit, Slots
 
 STAGE_WORDS: dict[str, str] = {
     "conception": "conception", "concept": "conception", "the idea": "conception",
@@ -137,79 +133,6 @@ QUESTION_STARTS = (
     "tell me about", "help me with", "help with", "what is", "who",
 )
 MAX_TEXT = 2000  # longer input is cut: one turn is a sentence or two, not a document
-
-
-@dataclass(frozen=True)
-class SectionEdit:
-    """One arrangement edit: add/remove/resize/duplicate a section, mute/unmute an instrument
-    in it or set its level there, energy."""
-
-    action: Literal["add", "remove", "bars", "mute", "unmute", "energy", "level", "duplicate"]
-    section: str
-    bars: int | None = None
-    instrument: str | None = None
-    """A role word ("drums", "bass", "chords"...) for mute/unmute/level."""
-    where: tuple[str, str] | None = None
-    """("after"|"before", section) for "add a solo after the bridge"."""
-    delta: int = 0
-    """Energy change for "make the chorus bigger"; for a level without a number, the
-    direction ("turn the drums down in the verse": -1)."""
-    level: float | None = None
-    """0..1 for "bring the bass down to 60% in the verse"."""
-
-
-@dataclass(frozen=True)
-class Slots:
-    moods: tuple[str, ...] = ()
-    """Mood ids found, in order ("mood.dark", "mood.danceable")."""
-    not_moods: tuple[str, ...] = ()
-    """Mood ids negated ("not sad")."""
-    genre: str | None = None
-    """Genre id."""
-    references: tuple[str, ...] = ()
-    key: tuple[str, str] | None = None
-    """(tonic, mode), e.g. ("F#", "minor"); mode "" when not said ("in D")."""
-    mode: str | None = None
-    """A mode without a tonic: "something in a minor key"."""
-    tempo: float | None = None
-    tempo_word: str | None = None
-    """"very slow", "slow", "medium", "fast", "very fast"."""
-    tempo_delta: float | None = None
-    """Relative change in bpm: "a bit faster" -> +6."""
-    meter: str | None = None
-    length_s: int | None = None
-    length_delta: int | None = None
-    """"make it longer" -> +30 (seconds)."""
-    transpose: int | None = None
-    title: str | None = None
-    number: int | None = None
-    """A bare number or ordinal in the text (-1 = "the last one")."""
-    path: str | None = None
-    """Something that looks like a file path (a take, a mix)."""
-    sources: tuple[str, ...] = ()
-    """Things to record: "vocals", "acoustic guitar"."""
-    words: tuple[str, ...] = ()
-    """The normalised words, for stages that match their own vocabulary."""
-
-    def any(self) -> bool:
-        return any(
-            (self.moods, self.genre, self.references, self.key, self.mode, self.tempo,
-             self.tempo_word, self.tempo_delta, self.meter, self.length_s, self.length_delta,
-             self.transpose, self.title)
-        )
-
-
-@dataclass(frozen=True)
-class Parsed:
-    intent: Intent
-    text: str
-    slots: Slots = field(default_factory=Slots)
-    number: int | None = None
-    stage: str | None = None
-    """The stage for "goto"; for "play", the section to play ("play the chorus")."""
-    edits: tuple[SectionEdit, ...] = ()
-    numbers: tuple[int, ...] = ()
-    """The checklist items of "tick 1 and 3" / "untick 2"."""
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,8 @@ from assistant.stages.base import (
 )
 
 if TYPE_CHECKING:
+    from assistant.dialogue import Parsed, SectionEdit
     from assistant.kb.schema import Question, Structure
-    from assistant.language import Parsed, SectionEdit
 
 # Bars and energy for a section the user adds by name.
 NEW_SECTION: dict[str, tuple[int, int]] = {

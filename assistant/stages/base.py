@@ -27,9 +27,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 from assistant.song import Song, StageName
 
 if TYPE_CHECKING:
+    from assistant.dialogue import Parsed
     from assistant.kb.loader import Knowledge
     from assistant.kb.schema import Question
-    from assistant.language import Parsed, Vocabulary
+    from assistant.language import Vocabulary
     from assistant.rules import Suggestions
 
 

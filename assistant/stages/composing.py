@@ -22,7 +22,7 @@ from assistant.stages.base import Choice, Ctx, Step, ToolHook, decision, registe
 from assistant.stages.music import chord_line
 
 if TYPE_CHECKING:
-    from assistant.language import Parsed
+    from assistant.dialogue import Parsed
 
 NEXT_TOP = 5
 MOTIF_IDEAS = 3

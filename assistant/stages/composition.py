@@ -24,8 +24,8 @@ from assistant.stages.composing import range_report, range_step, read_melody, re
 from assistant.stages.music import chord_line, read_chords
 
 if TYPE_CHECKING:
+    from assistant.dialogue import Parsed
     from assistant.kb.schema import Question
-    from assistant.language import Parsed
 
 TEMPO_WORDS = {"very slow": 62, "slow": 74, "medium": 98, "fast": 124, "very fast": 148}
 

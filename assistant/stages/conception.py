@@ -21,8 +21,8 @@ from assistant.stages.base import (
 )
 
 if TYPE_CHECKING:
+    from assistant.dialogue import Parsed
     from assistant.kb.schema import Question
-    from assistant.language import Parsed
 
 
 def mood_names(ctx: Ctx, ids: tuple[str, ...]) -> list[str]:

@@ -32,8 +32,8 @@ from assistant.stages.base import (
 from assistant.stages.files import find_file, kind_of, output_beside
 
 if TYPE_CHECKING:
+    from assistant.dialogue import Parsed
     from assistant.kb.schema import Question
-    from assistant.language import Parsed
 
 TAKE = "edit.take"
 """Memo: the take analysed last ({path, kind, and for MIDI the proposal})."""

@@ -32,8 +32,8 @@ from assistant.stages.base import (
 from assistant.stages.files import find_file, kind_of, output_beside, slug
 
 if TYPE_CHECKING:
+    from assistant.dialogue import Parsed
     from assistant.kb.schema import Question
-    from assistant.language import Parsed
 
 
 def target_choices(ctx: Ctx) -> list[Choice]:

@@ -31,8 +31,8 @@ from assistant.stages.base import (
 from assistant.stages.files import find_file, kind_of, slug
 
 if TYPE_CHECKING:
+    from assistant.dialogue import Parsed
     from assistant.kb.schema import Question
-    from assistant.language import Parsed
 
 
 def targets_text(ctx: Ctx, stage: str) -> str:
@@ -132,7 +132,7 @@ def recordings_dir() -> Path:
 
 def act_aid(ctx: Ctx, argument: str) -> Step:
     """Write a click or a backing track (the face renders the request) and say where."""
-    from assistant.coach import PreviewRequest
+    from assistant.dialogue import PreviewRequest
     from assistant.stages.music import renderable
 
     song = renderable(ctx.song)
