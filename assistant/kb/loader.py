@@ -23,6 +23,7 @@ from assistant.kb.schema import (
     AdviceRule,
     Entry,
     Genre,
+    GlossaryTerm,
     Instrument,
     Mood,
     Progression,
@@ -30,6 +31,7 @@ from assistant.kb.schema import (
     Stage,
     Structure,
     Target,
+    Theme,
     Tip,
 )
 
@@ -94,6 +96,22 @@ class Knowledge:
     @property
     def rules(self) -> tuple[AdviceRule, ...]:
         return self._all("rule", AdviceRule)
+
+    @property
+    def themes(self) -> tuple[Theme, ...]:
+        return self._all("theme", Theme)
+
+    @property
+    def glossary(self) -> tuple[GlossaryTerm, ...]:
+        return self._all("term", GlossaryTerm)
+
+    def find_term(self, text: str) -> GlossaryTerm | None:
+        """The glossary term `text` names: its display name, id or one of its aliases."""
+        return _lookup(self._term_words, text)
+
+    @cached_property
+    def _term_words(self) -> dict[str, GlossaryTerm]:
+        return _word_table(self.glossary, lambda t: (t.term, t.id.split(".", 1)[1], *t.aliases))
 
     def get(self, entry_id: str) -> Entry:
         for table in self.entries.values():
@@ -262,7 +280,43 @@ def _check_references(kb: Knowledge) -> None:
         for ref in getattr(move, "genres", ()):
             if _norm(ref) not in genre_names:
                 fail(move, "genres", ref, "genre name")
+    _check_themes_and_glossary(kb)
     _check_numerals(kb)
+
+
+def _check_themes_and_glossary(kb: Knowledge) -> None:
+    """Themes name real moods and genres; glossary cross-references name real terms, and no
+    word or alias leads to two terms."""
+
+    def fail(entry: Entry, fld: str, problem: str) -> None:
+        raise KnowledgeError(str(kb.origin[entry.id]), entry.id, fld, problem)
+
+    moods, genres = kb.entries.get("mood", {}), kb.entries.get("genre", {})
+    for theme in kb.themes:
+        for fld, refs, known, what in (
+            ("moods", theme.moods, moods, "mood id"),
+            ("avoid_moods", theme.avoid_moods, moods, "mood id"),
+            ("genres", theme.genres, genres, "genre id"),
+        ):
+            for ref in refs:
+                if ref not in known:
+                    fail(theme, fld, f"unknown {what} {ref!r}")
+    terms = kb.entries.get("term", {})
+    owner: dict[str, str] = {}
+    for term in kb.glossary:
+        for ref in term.see_also:
+            if ref not in terms:
+                fail(term, "see_also", f"unknown term id {ref!r}")
+            if ref == term.id:
+                fail(term, "see_also", "a term cannot see itself")
+        for ref in term.differs_from:
+            if ref not in terms:
+                fail(term, "differs_from", f"unknown term id {ref!r}")
+        for word in dict.fromkeys((term.term, term.id.split(".", 1)[1], *term.aliases)):
+            key = _norm(word)
+            if owner.setdefault(key, term.id) != term.id:
+                fld = "aliases" if word in term.aliases else "term"
+                fail(term, fld, f"{word!r} already names {owner[key]}")
 
 
 def _check_numerals(kb: Knowledge) -> None:

@@ -309,6 +309,96 @@ class ChordMove(Entry):
     genres: tuple[str, ...] = ()
 
 
+_CUE = re.compile(r"^[a-z0-9&'#+]+( [a-z0-9&'#+]+)*$")
+
+
+def _check_words(value: tuple[str, ...], what: str) -> tuple[str, ...]:
+    """Cues and aliases are matched as whole words on normalised text: lower case, single
+    spaces, no punctuation but apostrophes (hyphens and slashes read as spaces)."""
+    for word in value:
+        if not _CUE.match(word):
+            raise ValueError(f"{what} {word!r} is not normalised: lower case, single spaces, "
+                             "letters, digits and apostrophes (write hyphens as spaces)")
+    if len(set(value)) != len(value):
+        twice = sorted({w for w in value if value.count(w) > 1})
+        raise ValueError(f"{what} listed twice: {', '.join(twice)}")
+    return value
+
+
+class Theme(Entry):
+    """What a song is about or for ("a song for my uncle's memorial", "we're getting married"):
+    the words people use for it, and the moods, tempo, modes and genres it leans to."""
+
+    PREFIX: ClassVar[str] = "theme"
+    name: str
+    cues: tuple[str, ...] = Field(min_length=3)
+    """Words and phrases people type for it, normalised (see `_check_words`)."""
+    moods: tuple[str, ...] = Field(min_length=1)
+    """Mood ids it leans to, best first."""
+    avoid_moods: tuple[str, ...] = ()
+    """Mood ids that would be wrong for it (a memorial is not danceable)."""
+    tempo: tuple[int, int]
+    """Tempo leaning in bpm."""
+    modes: tuple[Mode, ...] = Field(min_length=1)
+    genres: tuple[str, ...] = ()
+    """Genre ids, hints only."""
+    images: tuple[str, ...] = Field(default=(), max_length=16)
+    """Concrete images and words for lyrics ("his old chair", "the porch light")."""
+    tip: str = Field(min_length=10)
+    """One songwriting tip for this subject."""
+
+    @field_validator("cues")
+    @classmethod
+    def _cues(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return _check_words(value, "cue")
+
+    @field_validator("tempo")
+    @classmethod
+    def _tempo(cls, value: tuple[int, int]) -> tuple[int, int]:
+        _check_range(*value, "tempo")
+        if not (30 <= value[0] and value[1] <= 220):
+            raise ValueError(f"tempo {list(value)} is outside 30-220 bpm")
+        return value
+
+    @model_validator(mode="after")
+    def _moods_not_avoided(self) -> Theme:
+        both = sorted(set(self.moods) & set(self.avoid_moods))
+        if both:
+            raise ValueError(f"moods and avoid_moods both list {', '.join(both)}")
+        return self
+
+
+class GlossaryTerm(Entry):
+    """A music or production term with a definition a beginner understands, so "what is
+    sidechain?" is answered with what it is, not a loosely related tip."""
+
+    PREFIX: ClassVar[str] = "term"
+    term: str
+    """Display name: "LUFS", "Sidechain"."""
+    aliases: tuple[str, ...] = ()
+    """Other ways people write it, normalised ("side chain", "ducking"); unique across terms."""
+    definition: str = Field(min_length=60, max_length=900)
+    """One plain paragraph: what it is and what it does for the song."""
+    see_also: tuple[str, ...] = ()
+    """Term ids."""
+    stage: StageName
+    """The production stage it belongs to most."""
+    differs_from: dict[str, str] = {}
+    """Term id -> how the two differ (compression vs limiter)."""
+
+    @field_validator("aliases")
+    @classmethod
+    def _aliases(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return _check_words(value, "alias")
+
+    @field_validator("definition")
+    @classmethod
+    def _one_paragraph(cls, value: str) -> str:
+        if "\n\n" in value.strip():
+            raise ValueError("write the definition as one paragraph")
+        return value
+
+
 # Table name in the TOML files -> model. Adding a collection is one line here.
 COLLECTIONS: dict[str, type[Entry]] = {
     "mood": Mood,
@@ -322,4 +412,6 @@ COLLECTIONS: dict[str, type[Entry]] = {
     "curve": SpectralCurve,
     "rule": AdviceRule,
     "move": ChordMove,
+    "theme": Theme,
+    "term": GlossaryTerm,
 }
