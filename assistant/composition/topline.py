@@ -442,6 +442,8 @@ class _Plan:
     forced: dict[int, int]
     endings: dict[int, str]
     """Phrase-ending slot index -> "question" or "answer"."""
+    shapes: tuple[str, ...] = ("arch",)
+    """Each phrase's contour: "arch", "rise", "fall" or "valley"."""
 
 
 def _choose_forced(slots: list[Slot], lengths: list[int], chords: Sequence[tuple[int, ...]],
@@ -491,14 +493,23 @@ def _choose_forced(slots: list[Slot], lengths: list[int], chords: Sequence[tuple
             continue
         forced[index] = min(options, key=lambda p: (abs(p - target), p))
         endings[index] = "answer" if (forced[index] % 12 == tonic) else "question"
-    return _Plan(centre, climax_index, climax_pitch, forced, endings)
+    shapes = tuple(rng.choice(("arch", "rise", "fall", "valley", "arch")) for _ in lengths)
+    return _Plan(centre, climax_index, climax_pitch, forced, endings, shapes)
 
 
 def _target(slot: Slot, total: float, plan: _Plan, phrase_span: tuple[float, float]) -> float:
     climax_at = max(EPS, total * 0.75)
     start, end = phrase_span
-    inside = (slot.start - start) / max(EPS, end - start)
-    arch = 2.0 * math.sin(math.pi * min(1.0, max(0.0, inside)))
+    inside = min(1.0, max(0.0, (slot.start - start) / max(EPS, end - start)))
+    shape = plan.shapes[slot.phrase % len(plan.shapes)]
+    if shape == "arch":
+        arch = 3.5 * math.sin(math.pi * inside)
+    elif shape == "rise":
+        arch = 4.0 * inside - 1.0
+    elif shape == "fall":
+        arch = 3.0 - 4.0 * inside
+    else:  # a valley
+        arch = -3.0 * math.sin(math.pi * inside) + 1.0
     if slot.start <= climax_at:
         rise = (plan.climax_pitch - 3 - plan.centre) * (slot.start / climax_at) ** 1.6
     else:
@@ -549,6 +560,10 @@ def _draw(slots: list[Slot], chords: Sequence[tuple[int, ...]], scale: tuple[int
                 cost += 1.2
             if len(pitches) >= 2 and p == pitches[-1] == pitches[-2]:
                 cost += 3.0
+            if len(pitches) >= 2 and p == pitches[-2] and p != previous:
+                cost += 0.9  # no see-sawing between two notes
+            if pitches and move and last_move and move * last_move > 0 and abs(move) <= 2:
+                cost -= 0.35  # a run keeps going
             is_tone = p % 12 in tones
             if slot.strong:
                 cost += 0.0 if is_tone else 7.0
@@ -593,21 +608,23 @@ def melody_scores(pitches: Sequence[int]) -> tuple[float, float]:
 
 def _arp_line(slots: list[Slot], pool_of: dict[int, tuple[tuple[int, ...], tuple[int, ...],
               frozenset[int]]], plan: _Plan, rng: random.Random) -> list[int]:
-    """An arpeggiated hook: a fixed shape over each bar's chord tones, lifted near the climax."""
-    shape = rng.choice(((0, 1, 2, 1), (0, 2, 1, 2), (0, 1, 2, 3), (2, 1, 0, 1), (0, 2, 3, 2)))
+    """An arpeggiated hook: one shape over each bar's chord tones from a fixed floor."""
+    shape = rng.choice(((0, 1, 2, 1), (0, 2, 1, 2), (0, 1, 2, 3), (2, 1, 0, 1), (0, 2, 3, 2),
+                        (0, 1, 2, 3, 2, 1)))
+    floor = plan.centre - 5
     pitches: list[int] = []
-    bar_index: dict[int, int] = {}
+    counts: dict[int, int] = {}
     for i, slot in enumerate(slots):
         if i in plan.forced:
             pitches.append(plan.forced[i])
             continue
         _, chord_pitches, _ = pool_of[slot.bar]
-        below = [p for p in chord_pitches if p < plan.climax_pitch] or list(chord_pitches)
-        base_index = min(range(len(below)), key=lambda k: abs(below[k] - (plan.centre - 2)))
-        step = bar_index.get(slot.bar, 0)
-        bar_index[slot.bar] = step + 1
-        k = min(len(below) - 1, base_index + shape[step % len(shape)])
-        pitches.append(below[k])
+        below = [p for p in chord_pitches if p < plan.climax_pitch] or list(chord_pitches[:1])
+        first = min(range(len(below)), key=lambda n: abs(below[n] - floor))
+        up = below[max(0, min(first, len(below) - 4)):][:4]
+        k = counts.get(slot.bar, 0)
+        counts[slot.bar] = k + 1
+        pitches.append(up[shape[k % len(shape)] % len(up)])
     return pitches
 
 
