@@ -268,6 +268,8 @@ class Slot:
     phrase_end: bool = False
     motif_index: int = -1
     """Position in the motif when this bar restates it, else -1."""
+    motif_sign: int = 1
+    """-1 when the bar turns the motif upside down."""
 
 
 def rhythm_plan(bars: int, meter: str, rng: random.Random, energy: int, *,
@@ -301,31 +303,38 @@ def rhythm_plan(bars: int, meter: str, rng: random.Random, energy: int, *,
             else:
                 cell = bar_rhythm(g, rng, energy, lead=lead)
             rhythms.append(cell)
+    motif_bars = {sum(lengths[:n]): 1 for n, length in enumerate(lengths) if length > 1}
+    return slots_from_rhythms(g, rhythms, lengths, motif_bars), lengths, rhythms
+
+
+def slots_from_rhythms(g: Grid, rhythms: Sequence[_Cell], lengths: Sequence[int],
+                       motif_bars: dict[int, int] | None = None) -> list[Slot]:
+    """One slot per note of the bar rhythms; `motif_bars` maps a bar that restates the motif
+    to +1 (its shape) or -1 (upside down)."""
+    motif_bars = motif_bars or {}
+    phrase_of = [n for n, length in enumerate(lengths) for _ in range(length)]
     slots: list[Slot] = []
-    bar = 0
-    for number, length in enumerate(lengths):
-        for position in range(length):
-            cell = rhythms[bar]
-            at = 0.0
-            motif_bar = position == 0 and length > 1
-            count = 0
-            for value in cell:
-                if value > 0:
-                    offset = at
-                    strong = any(abs(offset - s) < EPS or (offset < s - EPS < offset + value - EPS)
-                                 for s in g.strong)
-                    on_pulse = abs(offset / g.pulse - round(offset / g.pulse)) < EPS
-                    slots.append(Slot(bar * g.bar + offset, value, bar, number, strong, on_pulse,
-                                      motif_index=count if motif_bar else -1))
-                    count += 1
-                at += abs(value)
-            bar += 1
-        # the phrase's last note is its ending
+    for bar, cell in enumerate(rhythms):
+        at = 0.0
+        count = 0
+        sign = motif_bars.get(bar, 0)
+        for value in cell:
+            if value > 0:
+                offset = at
+                strong = any(abs(offset - s) < EPS or (offset < s - EPS < offset + value - EPS)
+                             for s in g.strong)
+                on_pulse = abs(offset / g.pulse - round(offset / g.pulse)) < EPS
+                slots.append(Slot(bar * g.bar + offset, value, bar, phrase_of[bar], strong, on_pulse,
+                                  motif_index=count if sign else -1, motif_sign=sign or 1))
+                count += 1
+            at += abs(value)
+    # the phrase's last note is its ending
+    for number in range(len(lengths)):
         for slot in reversed(slots):
             if slot.phrase == number:
                 slot.phrase_end = True
                 break
-    return slots, lengths, rhythms
+    return slots
 
 
 # ---------------------------------------------------------------- pitches
@@ -478,13 +487,11 @@ def _choose_forced(slots: list[Slot], lengths: list[int], chords: Sequence[tuple
         bar_chord = tuple(chords[slots[index].bar % len(chords)]) if chords else (tonic,)
         tones = {p % 12 for p in bar_chord}
         degree2, degree5 = scale[1 % len(scale)], scale[4 % len(scale)]
-        if answer:
+        if answer and tonic in tones:
             wanted = [tonic]
-            if tonic not in tones and any((tonic - t) % 12 in (1, 11) for t in tones):
-                wanted = [t for t in bar_chord if t % 12 in (tonic, scale[2 % len(scale)])] or \
-                    [bar_chord[0]]
         else:
-            wanted = [d for d in (degree5, degree2) if d in tones] or [degree5, degree2]
+            wanted = [d for d in (degree5, degree2) if d in tones] or \
+                [t for t in bar_chord[1:] if t % 12 != tonic] or [bar_chord[0]]
         pcs = {w % 12 for w in wanted}
         target = centre - 1 if answer else centre + 1
         limit = climax_pitch - 1
@@ -492,7 +499,8 @@ def _choose_forced(slots: list[Slot], lengths: list[int], chords: Sequence[tuple
         if index == climax_index or not options:
             continue
         forced[index] = min(options, key=lambda p: (abs(p - target), p))
-        endings[index] = "answer" if (forced[index] % 12 == tonic) else "question"
+        pc = forced[index] % 12
+        endings[index] = "answer" if pc == tonic else "question" if pc in (degree2, degree5) else "open"
     shapes = tuple(rng.choice(("arch", "rise", "fall", "valley", "arch")) for _ in lengths)
     return _Plan(centre, climax_index, climax_pitch, forced, endings, shapes)
 
@@ -577,7 +585,7 @@ def _draw(slots: list[Slot], chords: Sequence[tuple[int, ...]], scale: tuple[int
                     cost -= 1.5
             cost += 0.28 * abs(p - target)
             if slot.motif_index > 0 and slot.motif_index - 1 < len(motif_moves):
-                cost += 0.5 * abs(move - motif_moves[slot.motif_index - 1])
+                cost += 0.5 * abs(move - slot.motif_sign * motif_moves[slot.motif_index - 1])
             if nxt is not None:
                 goal = plan.forced[nxt]
                 gap = abs(goal - p)
@@ -628,6 +636,53 @@ def _arp_line(slots: list[Slot], pool_of: dict[int, tuple[tuple[int, ...], tuple
     return pitches
 
 
+GOOD_SCORE = 0.75 + 0.85 + 0.5 + 0.5 * 0.9
+
+
+def line_score(slots: Sequence[Slot], pitches: Sequence[int],
+               pool_of: dict[int, tuple[tuple[int, ...], tuple[int, ...], frozenset[int]]]) -> float:
+    """How well a line keeps the rules: steps, recovered leaps, one climax, chord tones."""
+    steps, recovered = melody_scores(pitches)
+    top = max(pitches)
+    single = sum(1 for p in pitches if p == top) == 1
+    strong = [k for k, s in enumerate(slots) if s.strong]
+    fit = sum(1 for k in strong if pitches[k] % 12 in pool_of[slots[k].bar][2]) / max(1, len(strong))
+    return min(steps, 0.75) + min(recovered, 0.85) + (0.5 if single else 0.0) + 0.5 * fit
+
+
+def draw_line(slots: list[Slot], lengths: Sequence[int], chords: Sequence[tuple[int, ...]],
+              tonic: int, scale: tuple[int, ...], low: int, high: int, centre: float, kind: str,
+              rng: random.Random, *, lead: bool = False, family: str = "vocal",
+              motif_moves: Sequence[int] = (), lead_pool: tuple[int, ...] | None = None,
+              pool_of: dict[int, tuple[tuple[int, ...], tuple[int, ...], frozenset[int]]] | None = None,
+              ) -> tuple[float, list[int], _Plan]:
+    """Pitches for the slots: (score, pitches, plan with the climax and phrase endings)."""
+    if pool_of is None:
+        pool_of = {b: _pools(scale, tuple(chords[b % len(chords)]), low, high)
+                   for b in {s.bar for s in slots}}
+    plan = _choose_forced(slots, list(lengths), chords, tonic, scale, low, high, centre, kind, rng, lead)
+    if lead and family == "arp":
+        pitches = _arp_line(slots, pool_of, plan, rng)
+    else:
+        pitches = _draw(slots, chords, scale, low, high, plan, list(motif_moves), rng, pool_of,
+                        lead_pool, family)
+        _repair_strong_beats(slots, pitches, pool_of, plan)
+    return line_score(slots, pitches, pool_of), pitches, plan
+
+
+def _repair_strong_beats(slots: Sequence[Slot], pitches: list[int],
+                         pool_of: dict[int, tuple[tuple[int, ...], tuple[int, ...], frozenset[int]]],
+                         plan: _Plan) -> None:
+    """A strong-beat note that is not a chord tone moves to the nearest chord tone."""
+    for k, slot in enumerate(slots):
+        _, chord_pitches, tones = pool_of[slot.bar]
+        if not slot.strong or pitches[k] % 12 in tones or k == plan.climax_index:
+            continue
+        options = [p for p in chord_pitches if p < plan.climax_pitch] or list(chord_pitches)
+        if options:
+            pitches[k] = min(options, key=lambda p: (abs(p - pitches[k]), p))
+
+
 def topline(
     chords: Sequence[tuple[int, ...]],
     key: Key,
@@ -676,21 +731,13 @@ def topline(
                                               lead=lead, short_phrases=short)
         if not slots:
             continue
-        plan = _choose_forced(slots, lengths, chords, tonic, scale, low, high, centre, kind, sub, lead)
-        if lead and family == "arp":
-            pitches = _arp_line(slots, pool_of, plan, sub)
-        else:
-            pitches = _draw(slots, chords, scale, low, high, plan, motif_moves if use_motif else [],
-                            sub, pool_of, lead_pool, family)
-        steps, recovered = melody_scores(pitches)
-        top = max(pitches)
-        single = sum(1 for p in pitches if p == top) == 1
-        strong = [k for k, s in enumerate(slots) if s.strong]
-        fit = sum(1 for k in strong if pitches[k] % 12 in pool_of[slots[k].bar][2]) / max(1, len(strong))
-        score = min(steps, 0.75) + min(recovered, 0.85) + (0.5 if single else 0.0) + 0.5 * fit
+        score, pitches, plan = draw_line(slots, lengths, chords, tonic, scale, low, high, centre,
+                                         kind, sub, lead=lead, family=family,
+                                         motif_moves=motif_moves if use_motif else [],
+                                         lead_pool=lead_pool, pool_of=pool_of)
         if best is None or score > best[0] + EPS:
             best = (score, slots, pitches, plan, lengths, list(rhythms))
-        if steps >= 0.7 and recovered >= 0.85 and single and fit >= 0.9:
+        if score >= GOOD_SCORE:
             break
     if best is None:
         return Topline([], [], [])

@@ -27,6 +27,7 @@ from assistant.kb.schema import (
     Instrument,
     Mood,
     Progression,
+    Reference,
     SpectralCurve,
     Stage,
     Structure,
@@ -38,7 +39,7 @@ from assistant.kb.schema import (
 E = TypeVar("E", bound=Entry)
 
 # Collections whose facts come from outside: their entries must say where from.
-NEEDS_SOURCE = ("genre", "target", "curve")
+NEEDS_SOURCE = ("genre", "target", "curve", "reference")
 
 
 def _norm(text: str) -> str:
@@ -139,11 +140,59 @@ class Knowledge:
         raise KeyError(name)
 
     def instrument(self, name_or_id: str) -> Instrument | None:
-        key = _norm(name_or_id)
-        for inst in self.instruments:
-            if key in (_norm(inst.id), _norm(inst.name), _norm(inst.id.split(".", 1)[1])):
-                return inst
-        return None
+        """By id, name, General MIDI name or alias ("rhodes", "Synths", "uke"), plural or not."""
+        known = self.entries.get("instrument", {}).get(name_or_id.strip())
+        if isinstance(known, Instrument):
+            return known
+        found = _lookup(self._instrument_words, name_or_id)
+        if found is None:
+            key = _norm(name_or_id)
+            if _singular(key) != key:
+                found = _lookup(self._instrument_words, _singular(key))
+        return found
+
+    def instrument_words(self) -> dict[str, Instrument]:
+        """Every instrument word and phrase (normalised, simple plurals too) -> its instrument."""
+        return self._instrument_words
+
+    @cached_property
+    def _instrument_words(self) -> dict[str, Instrument]:
+        table: dict[str, Instrument] = {}
+        insts = self.instruments
+        passes = (
+            lambda i: (i.name, i.id.split(".", 1)[1]),
+            lambda i: (i.gm_name,) if i.gm_name else (),
+            lambda i: i.aliases,
+        )
+        for words_of in passes:  # names win over General MIDI names, those over aliases
+            for inst in insts:
+                for word in words_of(inst):
+                    for key in _variants(word):
+                        table.setdefault(key, inst)
+        for key, inst in list(table.items()):  # "synths", "pads", "congas"
+            if key[-1:].isalpha() and not key.endswith("s"):
+                table.setdefault(key + "s", inst)
+        return table
+
+    @property
+    def references(self) -> tuple[Reference, ...]:
+        return self._all("reference", Reference)
+
+    def reference_words(self) -> dict[str, Reference]:
+        """Every artist and song name and alias (normalised) -> its reference."""
+        return self._reference_words
+
+    def find_reference(self, text: str) -> Reference | None:
+        return _lookup(self._reference_words, _loose(text))
+
+    @cached_property
+    def _reference_words(self) -> dict[str, Reference]:
+        table: dict[str, Reference] = {}
+        for ref in self.references:
+            for word in (ref.name, *ref.aliases):
+                for key in _variants(word):
+                    table.setdefault(key, ref)
+        return table
 
     @cached_property
     def _genre_words(self) -> dict[str, Genre]:
@@ -171,6 +220,31 @@ def _word_table(entries: Iterable[E], words_of) -> dict[str, E]:  # type: ignore
         for word in words_of(entry):
             table.setdefault(_norm(word), entry)
     return table
+
+
+def _loose(text: str) -> str:
+    """Normalised, without accents and the punctuation people drop ("Beyoncé" -> "beyonce",
+    "Stayin' Alive" -> "stayin alive", "AC/DC" -> "ac dc")."""
+    import unicodedata
+
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    for mark in "'’.!?":
+        plain = plain.replace(mark, "")
+    for mark in ",/&()":
+        plain = plain.replace(mark, " ")
+    return _norm(plain)
+
+
+def _variants(word: str) -> tuple[str, ...]:
+    """The keys a word is filed under: as written (normalised) and loosely."""
+    return tuple(dict.fromkeys(k for k in (_norm(word), _loose(word)) if k))
+
+
+def _singular(key: str) -> str:
+    """"synths" -> "synth", "string pads" -> "string pad"; "bass", "brass" stay."""
+    if len(key) > 3 and key.endswith("s") and not key.endswith(("ss", "us", "is")):
+        return key[:-1]
+    return key
 
 
 def _lookup(table: dict[str, E], text: str) -> E | None:
@@ -281,7 +355,44 @@ def _check_references(kb: Knowledge) -> None:
             if _norm(ref) not in genre_names:
                 fail(move, "genres", ref, "genre name")
     _check_themes_and_glossary(kb)
+    _check_instruments_and_references(kb)
     _check_numerals(kb)
+
+
+def _check_instruments_and_references(kb: Knowledge) -> None:
+    """An instrument alias leads to one instrument; a reference names a real genre, real moods
+    and instruments, and none of its words leads to another reference."""
+
+    def fail(entry: Entry, fld: str, problem: str) -> None:
+        raise KnowledgeError(str(kb.origin[entry.id]), entry.id, fld, problem)
+
+    owner: dict[str, Entry] = {}
+    for inst in kb.instruments:  # names, id tails and General MIDI names first
+        for word in (inst.name, inst.id.split(".", 1)[1], inst.gm_name):
+            for key in _variants(word):
+                owner.setdefault(key, inst)
+    for inst in kb.instruments:
+        for alias in inst.aliases:
+            for key in _variants(alias):
+                other = owner.setdefault(key, inst)
+                if other is not inst:
+                    fail(inst, "aliases", f"{alias!r} already names {other.id}")
+    ids = {c: set(t) for c, t in kb.entries.items()}
+    owner = {}
+    for ref in kb.references:
+        if ref.genre not in ids["genre"]:
+            fail(ref, "genre", f"unknown genre id {ref.genre!r}")
+        for fld, refs, what in (("moods", ref.moods, "mood"), ("instruments", ref.instruments,
+                                                                "instrument")):
+            for one in refs:
+                if one not in ids[what]:
+                    fail(ref, fld, f"unknown {what} id {one!r}")
+        for word in dict.fromkeys((ref.name, *ref.aliases)):
+            for key in _variants(word):
+                other = owner.setdefault(key, ref)
+                if other is not ref:
+                    fld = "name" if word == ref.name else "aliases"
+                    fail(ref, fld, f"{word!r} already names {other.id}")
 
 
 def _check_themes_and_glossary(kb: Knowledge) -> None:

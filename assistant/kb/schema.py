@@ -235,6 +235,12 @@ class Tip(Entry):
     tags: tuple[str, ...] = ()
 
 
+InstrumentFamily = Literal[
+    "keys", "guitar", "bass", "strings", "brass", "woodwind", "synth", "pad", "percussion",
+    "drums", "voice", "fx", "ethnic",
+]
+
+
 class Instrument(Entry):
     PREFIX: ClassVar[str] = "inst"
     name: str
@@ -243,6 +249,13 @@ class Instrument(Entry):
     """General MIDI program number, 0-based (0 = Acoustic Grand Piano)."""
     pitch_range: tuple[int, int] = (48, 72)
     """Comfortable MIDI pitch range for voicing (lowest, highest)."""
+    gm_name: str = ""
+    """The General MIDI Level 1 name of `program` ("Electric Piano 1"); empty for the drum kit."""
+    family: InstrumentFamily | None = None
+    """What kind of instrument it is: swaps stay in a family ("the piano for a rhodes")."""
+    aliases: tuple[str, ...] = ()
+    """Words people use for it ("rhodes", "wurli", "synths", "uke"); unique across instruments."""
+
 
 
 class Target(Entry):
@@ -399,6 +412,49 @@ class GlossaryTerm(Entry):
         return value
 
 
+class Reference(Entry):
+    """An artist or song people name ("like Taylor Swift", "Someone Like You vibes"): what it
+    tells the coach about the song. `fact` is one checkable fact, `source` where it is from."""
+
+    PREFIX: ClassVar[str] = "ref"
+    name: str
+    kind: Literal["artist", "song"]
+    artist: str = ""
+    """The performer, for songs."""
+    aliases: tuple[str, ...] = ()
+    """How people type it ("tswift", "the weekend"); unique across references."""
+    genre: str
+    """Id of the closest genre."""
+    tempo: tuple[int, int]
+    """Typical tempo range in bpm."""
+    modes: tuple[Mode, ...] = Field(min_length=1)
+    meter: str = "4/4"
+    moods: tuple[str, ...] = ()
+    """Mood ids."""
+    instruments: tuple[str, ...] = ()
+    """Signature instrument ids."""
+    fact: str = Field(min_length=10)
+
+    @field_validator("tempo")
+    @classmethod
+    def _tempo(cls, value: tuple[int, int]) -> tuple[int, int]:
+        _check_range(*value, "tempo")
+        return value
+
+    @field_validator("meter")
+    @classmethod
+    def _meter(cls, value: str) -> str:
+        if not _METER.match(value):
+            raise ValueError(f"meter {value!r} is not like 4/4 or 6/8")
+        return value
+
+    @model_validator(mode="after")
+    def _song_has_artist(self) -> Reference:
+        if self.kind == "song" and not self.artist.strip():
+            raise ValueError("a song needs its 'artist'")
+        return self
+
+
 # Table name in the TOML files -> model. Adding a collection is one line here.
 COLLECTIONS: dict[str, type[Entry]] = {
     "mood": Mood,
@@ -412,6 +468,7 @@ COLLECTIONS: dict[str, type[Entry]] = {
     "curve": SpectralCurve,
     "rule": AdviceRule,
     "move": ChordMove,
+    "reference": Reference,
     "theme": Theme,
     "term": GlossaryTerm,
 }
