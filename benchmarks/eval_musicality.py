@@ -202,15 +202,18 @@ def melody_figures(notes: Sequence, section_beats: float, bar_beats: float) -> d
     steps = sum(1 for m in changes if abs(m) <= 2)
     leaps = [k for k, m in enumerate(moves[:-1]) if abs(m) > 4]
     recovered = sum(1 for k in leaps if 1 <= abs(moves[k + 1]) <= 2 and moves[k + 1] * moves[k] < 0)
-    # rests: gaps of at least an eighth between notes; the stretch from each rest to the next
+    # rests: gaps of at least an eighth; the longest stretch sung without one (from where
+    # the singing starts again to the next rest)
     section_start = line[0].start - (line[0].start % bar_beats) if line else 0.0
-    marks = [section_start]
+    stretches = []
+    since = line[0].start if line else 0.0
     for a, b in zip(line, line[1:], strict=False):
         if b.start - (a.start + a.duration) >= 0.5 - 1e-6:
-            marks.append(a.start + a.duration)
+            stretches.append(a.start + a.duration - since)
+            since = b.start
     if line:
-        marks.append(line[-1].start + line[-1].duration)
-    longest = max((b - a for a, b in zip(marks, marks[1:], strict=False)), default=0.0) / bar_beats
+        stretches.append(line[-1].start + line[-1].duration - since)
+    longest = max(stretches, default=0.0) / bar_beats
     top = max(pitches) if pitches else 0
     tops = [n for n in line if n.pitch == top]
     third = section_start + section_beats * 2 / 3

@@ -12,7 +12,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="sketch a motif and a melody over a progression",
         description="Develop a one-bar motif into a melody over a progression: chord tones "
         "on strong beats, steps and passing tones between them, the motif repeated in "
-        "sequence, inverted or displaced, a cadence at the end, all inside a singable range. "
+        "sequence, inverted or displaced, phrases of 2 or 4 bars with breaths, one climax in "
+        "the last third, a cadence at the end, all inside a singable range; 6/8 and 12/8 "
+        "phrase in dotted quarters. "
         "The same seed gives the same melody.",
     )
     parser.add_argument("--key", metavar="K", default="C major",
@@ -63,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
             "progression": idea.progression, "plan": idea.plan,
             "why": {device: DEVICE_WHY[device] for device in dict.fromkeys(idea.plan)},
             "motif": notes(idea.motif), "notes": notes(idea.melody),
+            "phrases": idea.phrases, "devices": idea.devices, "rule_ids": idea.rule_ids,
             "file": str(args.output) if args.output else None,
         }, ensure_ascii=False, indent=2))
         return 0
@@ -77,6 +80,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"  bar {bar + 1:>2}  {symbol:<6} {plan:<12} {shown}")
     for device in dict.fromkeys(idea.plan):
         print(f"  {device}: {DEVICE_WHY[device]}")
+    for device in idea.devices:
+        print(f"  - {device}")
     if args.output:
         print(f"wrote {args.output}")
     return 0

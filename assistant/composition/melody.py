@@ -1,14 +1,18 @@
 """Motifs and melodies by rule: a one-bar motif developed over a progression.
 
-The rules, bar by bar:
-- the motif is a rhythm (from a table of singable one-bar rhythms) and a contour (mostly
-  steps of the scale, the odd leap of a third), both chosen by the seed;
+The rules, bar by bar (the phrase, rhythm and pitch machinery is the topline's,
+`assistant.composition.topline`, so `coach melody` and the demos' melodies agree):
+- the motif is a rhythm in the meter's own grid (dotted quarters and eighths in 6/8 and
+  12/8, three beats in 3/4) and a contour drawn by the rules below, both chosen by the seed;
+- phrases of 2 or 4 bars; each opens with the motif, brings it back developed — moved with
+  the harmony (sequence), turned upside down (inversion), shifted by an eighth (rhythmic
+  displacement) — sets a new rhythm against it (contrast), and ends on a held note and a
+  breath (cadence);
 - notes on strong beats are chord tones of the bar's chord; the notes between them move by
-  step from the scale (passing and neighbour tones), so the line is singable;
-- the motif comes back developed: repeated and moved with the harmony (sequence), turned
-  upside down (inversion), shifted by an eighth (rhythmic displacement);
-- each four-bar phrase ends on a longer note; the last bar is a cadence: a long chord tone
-  of the last chord (its root when it can be reached);
+  step (passing and neighbour tones); a leap turns back by step;
+- one climax, the single highest note, in the last third; a phrase ending on the 2nd or 5th
+  is answered by one ending on the tonic; the last bar is a long chord tone of the last chord
+  (its root or the tonic when it can be);
 - every note stays inside the singer's range.
 
 Deterministic: the same key, progression, bars, seed and range give the same notes.
@@ -20,12 +24,16 @@ import random
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from assistant import theory
 from assistant.composition.chords import MINOR_FAMILY, looks_like_numeral
-from assistant.composition.harmonize import check_meter, strong_beats
+from assistant.composition.harmonize import check_meter
 from assistant.errors import BadInput
 from assistant.song import Key, Melody, Note, meter_parts
+
+if TYPE_CHECKING:
+    from assistant.composition.topline import Grid
 
 MIN_RANGE = 5
 """Semitones: any range this wide holds a tone of every triad (a fourth, plus one)."""
@@ -39,21 +47,6 @@ DEFAULT_PROGRESSIONS: dict[str, tuple[str, ...]] = {
     "locrian": ("i°", "bII", "biii", "i°", "i°", "bII", "biii", "i°"),
 }
 """Eight bars ending at home; used when no progression is given (the last bar made the tonic)."""
-# Where each bar of a four-bar phrase starts, in scale steps from the middle of the range:
-# the first phrase rises and settles, the second climbs higher before the cadence.
-_ARCS = (((-1, 1, 2, 0), (0, 2, 1, -1)), ((1, 3, 4, 0), (2, 4, 3, -1)))
-# One-bar rhythms in quarter-note beats, per bar length. Each sums to the bar.
-_RHYTHMS: dict[float, tuple[tuple[float, ...], ...]] = {
-    4.0: ((1, 1, 1, 1), (1.5, 0.5, 1, 1), (1, 0.5, 0.5, 2), (0.5, 0.5, 1, 0.5, 0.5, 1),
-          (2, 1, 1), (1, 1, 2), (1.5, 0.5, 2), (0.5, 0.5, 0.5, 0.5, 1, 1)),
-    3.0: ((1, 1, 1), (2, 1), (1.5, 0.5, 1), (1, 0.5, 0.5, 1), (0.5, 0.5, 1, 1)),
-    2.0: ((1, 1), (1.5, 0.5), (0.5, 0.5, 1)),
-    6.0: ((1.5, 1.5, 1.5, 1.5), (1, 0.5, 1.5, 1, 0.5, 1.5), (1.5, 1, 0.5, 3)),
-}
-# Scale-step contours: the motif's steps between notes (mostly steps, some thirds).
-_STEPS = (-2, -1, -1, 1, 1, 2)
-
-
 @dataclass
 class MelodyIdea:
     key: Key
@@ -66,6 +59,12 @@ class MelodyIdea:
     """What each bar does: "motif", "sequence", "inversion", "displacement", "cadence"."""
     low: int = 60
     high: int = 72
+    devices: list[str] = field(default_factory=list)
+    """The topline rules' own words for what the melody does (climax, phrase endings...)."""
+    rule_ids: list[str] = field(default_factory=list)
+    """Ids of the melody rules used (knowledge/melody/rules.toml)."""
+    phrases: list[int] = field(default_factory=list)
+    """Phrase lengths in bars."""
 
 
 def parse_range(text: str) -> tuple[int, int]:
@@ -124,27 +123,6 @@ def _scale_pitches(key: Key, low: int, high: int) -> list[int]:
     return [p for p in range(low, high + 1) if p % 12 in pcs]
 
 
-def _chord_scale(key: Key, tones: Sequence[int], low: int, high: int) -> list[int]:
-    """The key's scale bent to the chord: a chord tone outside the scale (G# of V in A minor)
-    replaces the scale note a semitone from it, so passing notes never clash with it."""
-    pcs = set(theory.scale_pitch_classes(key))
-    for tone in tones:
-        if tone not in pcs:
-            pcs -= {(tone - 1) % 12, (tone + 1) % 12} - set(tones)
-            pcs.add(tone)
-    return [p for p in range(low, high + 1) if p % 12 in pcs]
-
-
-def _nearest(candidates: Sequence[int], target: float, prefer_up: bool = True) -> int:
-    return min(candidates, key=lambda p: (abs(p - target), -p if prefer_up else p))
-
-
-def _step(scale: Sequence[int], pitch: int, steps: int) -> int:
-    """Move `steps` scale steps from the scale note nearest `pitch`, clamped to the range."""
-    index = scale.index(_nearest(scale, pitch))
-    return scale[max(0, min(len(scale) - 1, index + steps))]
-
-
 def compose(
     key: Key | str,
     progression: Sequence[str] | None = None,
@@ -156,6 +134,8 @@ def compose(
 ) -> MelodyIdea:
     """A motif and a melody developed from it over `bars` bars of the progression (one
     chord per bar, repeated to fill), inside [low, high]."""
+    from assistant.composition import topline as tl
+
     if isinstance(key, str):
         key = theory.parse_key(key)
     if not 1 <= bars <= 256:
@@ -166,43 +146,52 @@ def compose(
     per_bar = [numerals[i % len(numerals)] for i in range(bars)]
     if not progression and bars > 1:
         per_bar[-1] = DEFAULT_PROGRESSIONS[key.mode][0]  # end at home
-    num, den = meter_parts(meter)
-    bar_len = num * 4 / den
-    rng = random.Random(seed)
-    rhythm = _motif_rhythm(bar_len, rng)
-    contour = [rng.choice(_STEPS) for _ in rhythm[1:]]
-    scale = _scale_pitches(key, low, high)
-    if not scale:
+    if not _scale_pitches(key, low, high):
         raise BadInput(f"no note of {key.name} fits in the range")
-    plan = _plan(bars, rng)
-    strong = strong_beats(meter)
-    notes: list[Note] = []
-    motif_notes: list[Note] = []
-    middle = scale.index(_nearest(scale, (low + high) / 2))
-    arcs = [rng.choice(_ARCS[0]), rng.choice(_ARCS[1])]
-    previous = scale[middle]
-    for bar, (numeral, technique) in enumerate(zip(per_bar, plan, strict=True)):
-        arc = arcs[(bar // 4) % 2][bar % 4]
-        anchor = scale[max(0, min(len(scale) - 1, middle + arc))]
-        tones = theory.numeral_to_pitch_classes(numeral, key)
-        chord_pitches = [p for p in range(low, high + 1) if p % 12 in tones]
-        bar_scale = _chord_scale(key, tones, low, high)
-        bar_rhythm, bar_contour = _develop(rhythm, contour, technique, bar_len)
-        start = bar * bar_len
-        placed = _realise(bar_rhythm, bar_contour, strong, chord_pitches, bar_scale, previous,
-                          anchor, technique, tones, final=bar == bars - 1)
-        for onset, duration, pitch in placed:
-            note = Note(pitch=pitch, start=start + onset, duration=duration,
-                        velocity=100 if any(abs(onset - s) < 1e-9 for s in strong) else 84)
-            notes.append(note)
-            if bar == 0:
-                motif_notes.append(note)
-            previous = pitch
+    g = tl.grid(meter)
+    rng = random.Random(seed)
+    energy = 3
+    lengths = tl.phrase_lengths(bars)
+    plan = _plan(lengths, rng)
+    motif_rhythm = tl.bar_rhythm(g, rng, energy)
+    while sum(1 for d in motif_rhythm if d > 0) < 3 and g.bar >= 2:
+        motif_rhythm = tl.bar_rhythm(g, rng, energy + 1)
+    rhythms = [_bar_cell(technique, motif_rhythm, g, rng, energy, final=bar == bars - 1)
+               for bar, technique in enumerate(plan)]
+    signs = {bar: (-1 if technique == "inversion" else 1) for bar, technique in enumerate(plan)
+             if technique in ("motif", "sequence", "inversion", "displacement")}
+    slots = tl.slots_from_rhythms(g, rhythms, lengths, signs)
+    chords = [tuple(theory.numeral_to_pitch_classes(n, key)) for n in per_bar]
+    tonic, scale = tl._key_pcs(key.tonic, key.mode)
+    span = high - low
+    centre = min(high - 4.0, low + max(3.0, 0.4 * span))
+    best: tuple[float, list[int], tl._Plan] | None = None
+    for _attempt in range(4):
+        sub = random.Random(rng.random())
+        _, first, _ = tl.draw_line(slots, lengths, chords, tonic, scale, low, high, centre,
+                                   "melody", random.Random(sub.random()))
+        # the motif's own shape guides its sequence and inversion
+        head = [p for slot, p in zip(slots, first, strict=True) if slot.bar == 0]
+        moves = [b - a for a, b in zip(head, head[1:], strict=False)]
+        score, pitches, line_plan = tl.draw_line(slots, lengths, chords, tonic, scale, low, high,
+                                                 centre, "melody", sub, motif_moves=moves)
+        if best is None or score > best[0] + 1e-9:
+            best = (score, pitches, line_plan)
+        if score >= tl.GOOD_SCORE:
+            break
+    assert best is not None
+    _, pitches, line_plan = best
+    played = tl._velocities(slots, pitches, line_plan, energy, rng)
+    notes = [Note(pitch=n.pitch, start=n.start, duration=n.duration, velocity=n.velocity)
+             for n in played]
+    motif_notes = [n for n in notes if n.start < g.bar - 1e-9]
+    devices, rule_ids = tl._explain(slots, pitches, line_plan, lengths, rhythms, g, "melody",
+                                    False, "vocal", False, key)
     return MelodyIdea(
         key=key, meter=meter, progression=per_bar,
         motif=Melody(notes=motif_notes, source=f"motif, generated seed {seed}"),
         melody=Melody(notes=notes, source=f"generated seed {seed}"),
-        plan=plan, low=low, high=high,
+        plan=plan, low=low, high=high, devices=devices, rule_ids=rule_ids, phrases=lengths,
     )
 
 
@@ -219,21 +208,6 @@ def make_melody(
     return compose(key, progression, bars, seed, low, high, meter).melody
 
 
-def _motif_rhythm(bar_len: float, rng: random.Random) -> list[float]:
-    table = _RHYTHMS.get(bar_len)
-    if table:
-        return [float(d) for d in rng.choice(table)]
-    # an unusual meter (5/4, 7/8): quarter notes with an eighth pair somewhere
-    beats = [1.0] * int(bar_len)
-    rest = bar_len - sum(beats)
-    if rest > 0:
-        beats.append(rest)
-    if len(beats) > 1:
-        i = rng.randrange(len(beats) - 1)
-        beats[i:i + 1] = [beats[i] / 2, beats[i] / 2]
-    return beats
-
-
 DEVICE_WHY: dict[str, str] = {
     "motif": "the idea: a short rhythm on the chord's tones with steps between them, "
              "short enough to remember",
@@ -243,107 +217,67 @@ DEVICE_WHY: dict[str, str] = {
                  "still sounds related",
     "displacement": "the motif shifted by an eighth: the same shape landing off the beat, "
                     "for push",
-    "cadence": "the phrase ends: a longer note on a tone of the chord, so it sounds finished",
+    "contrast": "a new rhythm set against the motif, so the melody develops instead of "
+                "looping one bar",
+    "cadence": "the phrase ends: a longer note on a tone of the chord and a breath, so it "
+               "sounds finished",
 }
 """What each development device of the plan does, in plain words (shown with the melody)."""
 
 
-def _plan(bars: int, rng: random.Random) -> list[str]:
-    """Which development each bar uses: four-bar phrases, the last bar a cadence."""
-    phrase_a = ["motif", "sequence", rng.choice(("inversion", "displacement")), "cadence"]
-    phrase_b = ["motif", "sequence", rng.choice(("displacement", "inversion")), "cadence"]
-    plan = []
-    for bar in range(bars):
-        phrase = phrase_a if (bar // 4) % 2 == 0 else phrase_b
-        plan.append(phrase[bar % 4])
-    if bars % 4 and bars > 1:
-        plan[-1] = "cadence"
-    if bars == 1:
-        plan = ["cadence"]
+def _plan(lengths: Sequence[int], rng: random.Random) -> list[str]:
+    """Which development each bar uses, phrase by phrase; every phrase ends on a cadence."""
+    plan: list[str] = []
+    for number, length in enumerate(lengths):
+        if length == 1:
+            phrase = ["cadence"]
+        elif length == 2:
+            phrase = ["motif", "cadence"]
+        elif length == 3:
+            phrase = ["motif", "sequence", "cadence"]
+        elif number % 2 == 0:
+            phrase = ["motif", "contrast", "sequence", "cadence"]
+        else:
+            phrase = ["motif", rng.choice(("inversion", "displacement")), "contrast", "cadence"]
+        plan += phrase
     return plan
 
 
-def _develop(rhythm: list[float], contour: list[int], technique: str,
-             bar_len: float) -> tuple[list[float | None], list[int]]:
-    """The bar's rhythm (None = a rest of the next duration) and contour."""
-    if technique == "inversion":
-        return list(rhythm), [-s for s in contour]
-    if technique == "displacement" and rhythm[-1] >= 1.0:
-        # start an eighth late: a rest, the motif, its last note shortened
-        shifted: list[float | None] = [None, 0.5, *rhythm[:-1], rhythm[-1] - 0.5]
-        return shifted, list(contour)
-    if technique == "cadence":
-        # the motif's head, then a long note to rest on
-        head = rhythm[:2] if len(rhythm) > 2 else rhythm[:1]
-        tail = bar_len - sum(head)
-        if tail <= 0:
-            return list(rhythm), list(contour)
-        return [*head, tail], contour[: len(head)]
-    return list(rhythm), list(contour)
+def _bar_cell(technique: str, motif: tuple[float, ...], g: Grid, rng: random.Random,
+              energy: int, final: bool) -> tuple[float, ...]:
+    """One bar's rhythm for a development device (negative values are rests)."""
+    from assistant.composition import topline as tl
 
-
-def _realise(
-    rhythm: list[float | None],
-    contour: list[int],
-    strong: Sequence[float],
-    chord_pitches: list[int],
-    scale: list[int],
-    previous: int,
-    anchor: int,
-    technique: str,
-    tones: Sequence[int],
-    final: bool,
-) -> list[tuple[float, float, int]]:
-    """(onset, duration, pitch) for one bar: chord tones on strong beats (and on the first
-    note), scale steps between them."""
-    events: list[tuple[float, float]] = []
-    onset = 0.0
-    i = 0
-    while i < len(rhythm):
-        value = rhythm[i]
-        if value is None:  # a rest: its length is the next value
-            onset += float(rhythm[i + 1] or 0.0)
-            i += 2
-            continue
-        events.append((onset, float(value)))
-        onset += float(value)
-        i += 1
-    out: list[tuple[float, float, int]] = []
-    pitch = previous
-    direction = 1 if technique != "inversion" else -1
-    for n, (start, duration) in enumerate(events):
-        on_strong = any(start - 1e-9 <= s < start + duration - 1e-9 for s in strong)
-        last_note = n == len(events) - 1
-        if n == 0:
-            # head for the phrase's planned register, but never leap more than a fourth
-            target = max(previous - 5, min(previous + 5, anchor))
-            pitch = _nearest(chord_pitches, target, prefer_up=direction > 0)
-        else:
-            step = contour[n - 1] if n - 1 < len(contour) else 1
-            candidate = _step(scale, pitch, step)
-            if candidate == pitch:  # at the edge of the range: turn round
-                candidate = _step(scale, pitch, -step)
-            if on_strong:
-                # the chord tone a step or so on in the contour's direction
-                pitch = _nearest(chord_pitches, pitch + (1.5 if step > 0 else -1.5), step > 0)
-            else:
-                pitch = candidate
-        if last_note and technique == "cadence":
-            pitch = _cadence_pitch(chord_pitches, tones, pitch, final)
-        out.append((start, duration, pitch))
-    return out
-
-
-def _cadence_pitch(chord_pitches: list[int], tones: Sequence[int], near: int,
-                   final: bool) -> int:
-    """The phrase's resting note: on the last bar the chord's root if it is within a fifth
-    of the line, otherwise the nearest chord tone."""
+    if technique in ("motif", "sequence", "inversion"):
+        return motif
+    if technique == "displacement":
+        cells = list(motif)
+        longest = max((i for i, d in enumerate(cells) if d >= 1.0 - 1e-9), default=None,
+                      key=lambda i: (cells[i], i))
+        if longest is not None:
+            cells[longest] -= 0.5
+            return (-0.5, *cells)
+        notes = [i for i, d in enumerate(cells) if d > 0]
+        if len(notes) >= 3 and cells[-1] > 0:
+            return (-0.5, *cells[:-2], cells[-2] + cells[-1] - 0.5) if cells[-2] > 0 else motif
+        return motif
+    if technique == "contrast":
+        for _ in range(6):
+            cell = tl.bar_rhythm(g, rng, energy)
+            if cell != motif:
+                return cell
+        return cell
     if final:
-        roots = [p for p in chord_pitches if p % 12 == tones[0] % 12]
-        close = [p for p in roots if abs(p - near) <= 7]
-        if close:
-            return _nearest(close, near)
-    return _nearest(chord_pitches, near)
+        # the motif's head, then a long note to the end of the bar
+        head: list[float] = []
+        for d in motif:
+            if d <= 0 or sum(head) + d > g.bar / 2 + 1e-9:
+                break
+            head.append(d)
+        if not head or g.bar - sum(head) < 1.0:
+            head = []
+        return (*head, g.bar - sum(head))
+    return tl.bar_rhythm(g, rng, energy, end=True)
 
 
 def check_range(melody: Melody, low: int, high: int, meter: str = "4/4") -> list[str]:

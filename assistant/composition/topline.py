@@ -496,6 +496,8 @@ def _choose_forced(slots: list[Slot], lengths: list[int], chords: Sequence[tuple
         target = centre - 1 if answer else centre + 1
         limit = climax_pitch - 1
         options = [p for p in range(low, min(high, limit) + 1) if p % 12 in pcs]
+        if not options:  # the wanted degree only above the climax: another chord tone
+            options = [p for p in range(low, min(high, limit) + 1) if p % 12 in tones]
         if index == climax_index or not options:
             continue
         forced[index] = min(options, key=lambda p: (abs(p - target), p))
