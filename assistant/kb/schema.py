@@ -353,6 +353,8 @@ class Theme(Entry):
     tempo: tuple[int, int]
     """Tempo leaning in bpm."""
     modes: tuple[Mode, ...] = Field(min_length=1)
+    meters: tuple[str, ...] = ()
+    """Meter leanings ("6/8" for a lullaby), best first; empty = no leaning."""
     genres: tuple[str, ...] = ()
     """Genre ids, hints only."""
     images: tuple[str, ...] = Field(default=(), max_length=16)
@@ -371,6 +373,14 @@ class Theme(Entry):
         _check_range(*value, "tempo")
         if not (30 <= value[0] and value[1] <= 220):
             raise ValueError(f"tempo {list(value)} is outside 30-220 bpm")
+        return value
+
+    @field_validator("meters")
+    @classmethod
+    def _meters(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for meter in value:
+            if not _METER.match(meter):
+                raise ValueError(f"meter {meter!r} is not like 4/4 or 6/8")
         return value
 
     @model_validator(mode="after")
