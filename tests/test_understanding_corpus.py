@@ -197,3 +197,83 @@ def test_ids_exist_in_the_knowledge(slot):
         values = c.slots[slot] if isinstance(c.slots[slot], list) else [c.slots[slot]]
         bad += [f"{_where(c)}: {v}" for v in values if not v.startswith(prefix) or v not in known]
     assert not bad, bad
+
+
+# --- the comparison the evaluation uses (benchmarks/eval_understanding.py) -------------------
+
+def _load_eval_module():
+    name = "benchmarks_eval_understanding"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, REPO / "benchmarks" / "eval_understanding.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _case(intent: str, **slots):
+    return corpus.Case(text="t", kind="mixed", stage="composition", question="", options=0,
+                       intent=intent, slots=slots)
+
+
+def _command(intent: str, **attrs):
+    from types import SimpleNamespace
+    return SimpleNamespace(intent=intent, **attrs)
+
+
+@pytest.mark.parametrize(("case", "command", "passes"), [
+    (_case("yes"), _command("yes"), True),
+    (_case("yes"), _command("no"), False),
+    (_case("pick", number=2), _command("pick", number=2), True),
+    (_case("pick", number=2), _command("pick"), False),
+    (_case("pick", number=-1), _command("pick", number=-1), True),
+    # moods and references: the expected ones must be among those read
+    (_case("answer", moods=["mood.sad"]), _command("answer", moods=("mood.sad", "mood.calm")), True),
+    (_case("answer", moods=["mood.sad", "mood.calm"]), _command("answer", moods=["mood.sad"]), False),
+    (_case("answer", references=["kendrick"]), _command("answer", references=["Kendrick Lamar"]), True),
+    (_case("answer", references=["the weeknd"]), _command("answer", references=["The Weeknd"]), True),
+    (_case("answer", references=["adele"]), _command("answer", references=["Coldplay"]), False),
+    # other lists: the same set
+    (_case("feedback", not_moods=["mood.sad"]), _command("feedback", not_moods=["mood.sad", "mood.dark"]), False),
+    (_case("instruments", add=["inst.piano", "inst.drums"]),
+     _command("instruments", add=("inst.drums", "inst.piano"), remove=()), True),
+    (_case("instruments", remove=["inst.drums"]), _command("instruments", add=["inst.drums"], remove=[]), False),
+    (_case("tick", numbers=[1, 3]), _command("tick", numbers=(3, 1)), True),
+    # deltas by sign
+    (_case("feedback", tempo_delta="-"), _command("feedback", tempo_delta=-8.5), True),
+    (_case("feedback", tempo_delta="-"), _command("feedback", tempo_delta=10.0), False),
+    (_case("feedback", energy_delta="+"), _command("feedback", energy_delta=1), True),
+    (_case("feedback", energy_delta="+"), _command("feedback", energy_delta=0), False),
+    # keys: tonic and mode, "" when no mode was said
+    (_case("change", key="A minor"), _command("change", key=("A", "minor")), True),
+    (_case("change", key="A minor"), _command("change", key=("A", "")), False),
+    (_case("change", key="D"), _command("change", key=("D", "")), True),
+    (_case("change", key="D"), _command("change", key=("D", "major")), False),
+    (_case("change", key="Eb major"), _command("change", key=("E♭", "major")), True),
+    (_case("change", key="F# minor"), _command("change", key=("f#", "aeolian")), True),
+    # chords: in order; letter names ignore the case of the root, numerals keep theirs
+    (_case("chords", chords=["Am", "F", "C", "G"]), _command("chords", chords=["am", "f", "c", "g"]), True),
+    (_case("chords", chords=["Am", "F", "C", "G"]), _command("chords", chords=["F", "Am", "C", "G"]), False),
+    (_case("chords", chords=["i", "bVI", "bIII", "bVII"]),
+     _command("chords", chords=["i", "bVI", "bIII", "bVII"]), True),
+    (_case("chords", chords=["i", "iv", "v"]), _command("chords", chords=["I", "IV", "V"]), False),
+    # numbers
+    (_case("change", tempo=90), _command("change", tempo=90.0), True),
+    (_case("change", tempo=90), _command("change", tempo=9.0), False),
+    (_case("change", length_s=180), _command("change", length_s=180.0), True),
+    (_case("change", transpose=-2), _command("change", transpose=-2), True),
+    # words, titles, paths
+    (_case("answer", tempo_word="slow"), _command("answer", tempo_word="very slow"), True),
+    (_case("answer", tempo_word="slow"), _command("answer", tempo_word="fast"), False),
+    (_case("change", title="Night Drive"), _command("change", title="night drive"), True),
+    (_case("export", path="~/songs"), _command("export", path="~/songs/"), True),
+    (_case("export", path="~/songs"), _command("export", path=str(Path("~/songs").expanduser())), True),
+    (_case("arrange", section="pre-chorus"), _command("arrange", section="pre chorus"), True),
+    (_case("goto", stage="arrangement"), _command("goto", stage="arrangement"), True),
+    (_case("change", meter="6/8"), _command("change", meter="3/4"), False),
+])
+def test_case_passes(case, command, passes):
+    ok, why = _load_eval_module().case_passes(case, command)
+    assert ok is passes, why
+    assert bool(why) is not passes
