@@ -156,15 +156,16 @@ VOCAL_CELLS: dict[float, tuple[tuple[_Cell, float], ...]] = {
     2.0: (((1.0, 1.0), 3), ((0.5, 0.5, 1.0), 3), ((1.0, 0.5, 0.5), 3), ((1.5, 0.5), 2),
           ((0.5, 1.0, 0.5), 2), ((0.5, 0.5, 0.5, 0.5), 2), ((2.0,), 0.7), ((0.75, 0.25, 1.0), 1)),
     3.0: (((1.0, 1.0, 1.0), 3), ((1.5, 0.5, 1.0), 3), ((1.0, 0.5, 0.5, 1.0), 3),
-          ((0.5, 0.5, 1.0, 1.0), 2), ((2.0, 1.0), 1.5), ((1.0, 1.0, 0.5, 0.5), 2),
-          ((0.5, 0.5, 0.5, 0.5, 1.0), 1.5), ((1.0, 2.0), 0.7)),
+          ((0.5, 0.5, 1.0, 1.0), 2.5), ((2.0, 1.0), 0.8), ((1.0, 1.0, 0.5, 0.5), 2),
+          ((0.5, 0.5, 0.5, 0.5, 1.0), 1.5), ((1.0, 2.0), 0.4), ((1.0, 0.5, 0.5, 0.5, 0.5), 1)),
 }
 # The last unit of a phrase: a held note and a breath.
 END_CELLS: dict[float, tuple[tuple[_Cell, float], ...]] = {
     1.0: (((0.5, -0.5), 1),),
     1.5: (((1.0, -0.5), 3), ((0.5, 0.5, -0.5), 1)),
     2.0: (((1.5, -0.5), 3), ((1.0, -1.0), 2), ((0.5, 1.0, -0.5), 2)),
-    3.0: (((1.0, 1.5, -0.5), 2), ((0.5, 0.5, 1.0, -1.0), 2), ((2.0, -1.0), 1), ((1.0, 1.0, -1.0), 2)),
+    3.0: (((1.0, 1.5, -0.5), 2), ((0.5, 0.5, 1.0, -1.0), 2.5), ((2.0, -1.0), 0.5), ((1.0, 1.0, -1.0), 2),
+          ((0.5, 0.5, 1.5, -0.5), 2)),
 }
 LEAD_CELLS: dict[float, tuple[tuple[_Cell, float], ...]] = {
     1.0: (((0.5, 0.5), 4), ((0.25, 0.25, 0.5), 2), ((0.5, 0.25, 0.25), 2), ((1.0,), 1),
@@ -400,8 +401,8 @@ def section_kind(section: str) -> str:
 
 
 # Semitones above the verse's centre: the chorus lifts, the bridge moves away.
-SECTION_LIFT = {"verse": 0, "intro": 0, "outro": 0, "pre-chorus": 2, "build": 2, "chorus": 5,
-                "hook": 5, "post-chorus": 4, "drop": 5, "bridge": 3, "solo": 4, "head": 2,
+SECTION_LIFT = {"verse": 0, "intro": 0, "outro": 0, "pre-chorus": 2, "build": 2, "chorus": 4.5,
+                "hook": 4.5, "post-chorus": 4, "drop": 4.5, "bridge": 3, "solo": 4, "head": 2,
                 "breakdown": 0, "interlude": 1, "break": 1}
 LIFT_SECTIONS = frozenset(k for k, v in SECTION_LIFT.items() if v >= 4)
 LEAD_SECTIONS = frozenset({"solo", "drop", "head"})
@@ -462,9 +463,13 @@ def _choose_forced(slots: list[Slot], lengths: list[int], chords: Sequence[tuple
     total = slots[-1].start + slots[-1].duration if slots else 0.0
     last_bar = slots[-1].bar if slots else 0
     # the climax: a strong or on-pulse note in the last third, not the final phrase ending
+    before_end = {i - 1 for i, s in enumerate(slots) if s.phrase_end}
     window = [i for i, s in enumerate(slots)
-              if s.start >= total * 2 / 3 - EPS and not (s.phrase_end and s.bar == last_bar)
+              if s.start >= total * 2 / 3 - EPS and not s.phrase_end and i not in before_end
               and s.duration >= 0.5 - EPS]
+    if not window:
+        window = [i for i, s in enumerate(slots)
+                  if s.start >= total * 2 / 3 - EPS and not (s.phrase_end and s.bar == last_bar)]
     best = [i for i in window if slots[i].strong] or [i for i in window if slots[i].on_pulse] or window
     if not best:
         best = [max(0, len(slots) - 2)]
@@ -474,13 +479,16 @@ def _choose_forced(slots: list[Slot], lengths: list[int], chords: Sequence[tuple
     climax_index = best[0]
     chord = chords[slots[climax_index].bar % len(chords)] if chords else (tonic,)
     _, chord_pitches, _ = _pools(scale, tuple(chord), low, high)
-    reach = 8 if kind in LIFT_SECTIONS else 6
+    reach = 7 if kind in LIFT_SECTIONS else 6
     if lead:
         reach = 10
     aim_pitch = min(high, centre + reach)
     climax_pitch = min(chord_pitches or (high,), key=lambda p: (abs(p - aim_pitch), -p))
     forced = {climax_index: climax_pitch}
     endings: dict[int, str] = {}
+    shapes = tuple(rng.choice(("arch", "rise", "fall", "valley", "arch")) for _ in lengths)
+    plan = _Plan(centre, climax_index, climax_pitch, forced, endings, shapes)
+    spans = _phrase_spans(slots)
     ends = [i for i, s in enumerate(slots) if s.phrase_end]
     for order, index in enumerate(ends):
         answer = order == len(ends) - 1 or order % 2 == 1
@@ -493,7 +501,7 @@ def _choose_forced(slots: list[Slot], lengths: list[int], chords: Sequence[tuple
             wanted = [d for d in (degree5, degree2) if d in tones] or \
                 [t for t in bar_chord[1:] if t % 12 != tonic] or [bar_chord[0]]
         pcs = {w % 12 for w in wanted}
-        target = centre - 1 if answer else centre + 1
+        target = _target(slots[index], total, plan, spans[slots[index].phrase]) - (1 if answer else 0)
         limit = climax_pitch - 1
         options = [p for p in range(low, min(high, limit) + 1) if p % 12 in pcs]
         if not options:  # the wanted degree only above the climax: another chord tone
@@ -503,8 +511,15 @@ def _choose_forced(slots: list[Slot], lengths: list[int], chords: Sequence[tuple
         forced[index] = min(options, key=lambda p: (abs(p - target), p))
         pc = forced[index] % 12
         endings[index] = "answer" if pc == tonic else "question" if pc in (degree2, degree5) else "open"
-    shapes = tuple(rng.choice(("arch", "rise", "fall", "valley", "arch")) for _ in lengths)
-    return _Plan(centre, climax_index, climax_pitch, forced, endings, shapes)
+    return plan
+
+
+def _phrase_spans(slots: Sequence[Slot]) -> dict[int, tuple[float, float]]:
+    spans: dict[int, tuple[float, float]] = {}
+    for s in slots:
+        a, b = spans.get(s.phrase, (s.start, s.start + s.duration))
+        spans[s.phrase] = (min(a, s.start), max(b, s.start + s.duration))
+    return spans
 
 
 def _target(slot: Slot, total: float, plan: _Plan, phrase_span: tuple[float, float]) -> float:
@@ -533,10 +548,7 @@ def _draw(slots: list[Slot], chords: Sequence[tuple[int, ...]], scale: tuple[int
           pool_of: dict[int, tuple[tuple[int, ...], tuple[int, ...], frozenset[int]]],
           lead_pool: tuple[int, ...] | None, family: str) -> list[int]:
     total = slots[-1].start + slots[-1].duration
-    spans: dict[int, tuple[float, float]] = {}
-    for s in slots:
-        a, b = spans.get(s.phrase, (s.start, s.start + s.duration))
-        spans[s.phrase] = (min(a, s.start), max(b, s.start + s.duration))
+    spans = _phrase_spans(slots)
     forced_after = sorted(plan.forced)
     pitches: list[int] = []
     previous = int(round(plan.centre))
@@ -591,10 +603,13 @@ def _draw(slots: list[Slot], chords: Sequence[tuple[int, ...]], scale: tuple[int
             if nxt is not None:
                 goal = plan.forced[nxt]
                 gap = abs(goal - p)
-                if nxt == i + 1:
+                ahead = nxt - i
+                if ahead == 1:
                     cost += 1.3 * max(0, gap - 2) + (1.5 if gap == 0 else 0.0)
-                elif nxt == i + 2:
-                    cost += 0.5 * max(0, gap - 4)
+                    if pitches and abs(move) > 4 and not (1 <= gap <= 2 and (goal - p) * move < 0):
+                        cost += 6.0  # the leap would not be turned back
+                elif ahead <= 4:
+                    cost += (0.9 / ahead) * max(0, gap - 2 * ahead)
             cost += rng.random() * 0.7
             if cost < best_cost:
                 best, best_cost = p, cost
@@ -727,7 +742,7 @@ def topline(
     if lead and family in ("blues", "rock"):
         lead_pool = _lead_pool(scale, tonic, family, low, high)
     best: tuple[float, list[Slot], list[int], _Plan, list[int], list[_Cell]] | None = None
-    for _attempt in range(4):
+    for _attempt in range(6):
         sub = random.Random(rng.random())
         slots, lengths, rhythms = rhythm_plan(bars, meter, sub, energy, motif_rhythm=use_motif,
                                               lead=lead, short_phrases=short)
@@ -737,9 +752,13 @@ def topline(
                                          kind, sub, lead=lead, family=family,
                                          motif_moves=motif_moves if use_motif else [],
                                          lead_pool=lead_pool, pool_of=pool_of)
+        if len(slots) >= 3 * bars or lead:
+            score += 0.3  # >= 3 notes a bar
+        if not lead:  # sit where the section's register says (the chorus lift depends on it)
+            score -= 0.12 * max(0.0, abs(sum(pitches) / len(pitches) - centre - 0.5) - 0.5)
         if best is None or score > best[0] + EPS:
             best = (score, slots, pitches, plan, lengths, list(rhythms))
-        if score >= GOOD_SCORE:
+        if score >= GOOD_SCORE + 0.3 - EPS:
             break
     if best is None:
         return Topline([], [], [])
