@@ -33,8 +33,8 @@ if TYPE_CHECKING:
     from assistant.dialogue import Parsed
     from assistant.kb.loader import Knowledge
     from assistant.kb.schema import Question
-    from assistant.language import Vocabulary
     from assistant.stages.base import Choice, Ctx, StageFlow, Step
+    from assistant.understanding.lexicon import Lexicon
 
 log = logging.getLogger(__name__)
 
@@ -72,18 +72,10 @@ def _kb_default() -> Knowledge:
     return knowledge()
 
 
-_VOCABS: dict[int, tuple[Any, Vocabulary]] = {}
+def _lexicon_for(kb: Knowledge) -> Lexicon:
+    from assistant.understanding.lexicon import lexicon_for
 
-
-def _vocab_for(kb: Knowledge) -> Vocabulary:
-    from assistant.language import Vocabulary
-
-    cached = _VOCABS.get(id(kb))
-    if cached is not None and cached[0] is kb:
-        return cached[1]
-    vocab = Vocabulary.from_knowledge(kb)
-    _VOCABS[id(kb)] = (kb, vocab)
-    return vocab
+    return lexicon_for(kb)
 
 
 class Coach:
@@ -240,7 +232,7 @@ class Coach:
 
         question = None if self.done else self._question()
         slot = self._flow().slot_key(question) if question is not None else ""
-        return Ctx(self.song, self.kb, _vocab_for(self.kb), self.seed, self._cache,
+        return Ctx(self.song, self.kb, _lexicon_for(self.kb), self.seed, self._cache,
                    self.memo, slot)
 
     def _questions(self, stage: StageName | None = None) -> tuple[Question, ...]:
@@ -419,11 +411,14 @@ class Coach:
 
     # --- one turn --------------------------------------------------------------------------
     def _turn(self, text: str) -> Reply:
-        from assistant.language import parse
+        from assistant.understanding import Context, read
 
         if not self.started:
             self._start()
-        return self._dispatch(parse(text, _vocab_for(self.kb)))
+        question = None if self.done else self._question()
+        context = Context(self.stage, question.id if question is not None else "",
+                          len(self._options()))
+        return self._dispatch(read(text, context, _lexicon_for(self.kb)))
 
     def _dispatch(self, parsed: Command) -> Reply:
         if not self.started:
@@ -446,6 +441,14 @@ class Coach:
         step = self._run_tools(parsed)
         if step is not None:
             return self._take_step(step)
+        from assistant.commands import handler
+
+        command_handler = handler(intent)
+        if command_handler is not None:
+            return command_handler(self, parsed)
+        if intent == "tool":  # no tool took it: an answer or a question after all
+            intent = "question" if parsed.text.rstrip().endswith("?") else "answer"
+            parsed = replace(parsed, intent=intent)
         if intent == "checklist":
             return self._checklist()
         if intent in ("tick", "untick"):
@@ -583,6 +586,10 @@ class Coach:
     def _choose(self, choice: Choice) -> Reply:
         if choice.action.startswith(f"{RESTART}:"):
             return self._restart(choice.action.partition(":")[2])
+        if choice.action.startswith("coach-clarify:"):
+            from assistant.commands.clarify import resolve
+
+            return resolve(self, choice.action.partition(":")[2])
         if choice.action:
             from assistant.stages.base import find_tool
 

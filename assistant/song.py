@@ -156,6 +156,8 @@ class Song(_Model):
     mood_text: str = ""
     """The vibe in the user's own words."""
     moods: list[str] = []
+    theme: str | None = None
+    """What the song is about or for, as the knowledge base names it ("memorial and funeral")."""
     genre: str | None = None
     references: list[str] = []
     key: Key | None = None

@@ -257,7 +257,6 @@ class Instrument(Entry):
     """Words people use for it ("rhodes", "wurli", "synths", "uke"); unique across instruments."""
 
 
-
 class Target(Entry):
     """A release target: a streaming platform's normalisation level and peak ceiling."""
 
@@ -422,6 +421,31 @@ class GlossaryTerm(Entry):
         return value
 
 
+class IntentCue(Entry):
+    """A command the reader can recognise: cue phrases that mean it on their own (after
+    polite words are trimmed) and example sentences that train the intent model."""
+
+    PREFIX: ClassVar[str] = "intent"
+    name: str
+    cues: tuple[str, ...] = ()
+    examples: tuple[str, ...] = ()
+
+
+class Modifier(Entry):
+    """Words that change how other words are read: negators (scoped to their clause),
+    clause breaks, "too", intensifiers, softeners, and comparatives with their direction."""
+
+    PREFIX: ClassVar[str] = "mod"
+    kind: Literal["negator", "clause-break", "excess", "intensifier", "softener", "comparative"]
+    words: tuple[str, ...] = Field(min_length=1)
+    toward: tuple[str, ...] = ()
+    """Comparatives: mood ids to move toward."""
+    away: tuple[str, ...] = ()
+    """Comparatives: mood ids to move away from."""
+    tempo: int = Field(default=0, ge=-1, le=1)
+    energy: int = Field(default=0, ge=-1, le=1)
+
+
 class Reference(Entry):
     """An artist or song people name ("like Taylor Swift", "Someone Like You vibes"): what it
     tells the coach about the song. `fact` is one checkable fact, `source` where it is from."""
@@ -479,6 +503,8 @@ COLLECTIONS: dict[str, type[Entry]] = {
     "rule": AdviceRule,
     "move": ChordMove,
     "reference": Reference,
+    "intent": IntentCue,
+    "modifier": Modifier,
     "theme": Theme,
     "term": GlossaryTerm,
 }

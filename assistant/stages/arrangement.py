@@ -197,7 +197,7 @@ class StructureHandler:
         return Step(text, choices=structure_choices(ctx))
 
     def answer(self, ctx: Ctx, question: Question, parsed: Parsed) -> Step | None:
-        from assistant.language import normalise
+        from assistant.understanding.text import normalise
 
         words = set(normalise(parsed.text).split()) - {"with", "and", "the", "a"}
         if not words:

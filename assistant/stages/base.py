@@ -30,8 +30,8 @@ if TYPE_CHECKING:
     from assistant.dialogue import Parsed
     from assistant.kb.loader import Knowledge
     from assistant.kb.schema import Question
-    from assistant.language import Vocabulary
     from assistant.rules import Suggestions
+    from assistant.understanding.lexicon import Lexicon
 
 
 @dataclass
@@ -109,7 +109,7 @@ class Step:
 class Ctx:
     """What a handler sees: the live song, the knowledge, the seed, and cached suggestions."""
 
-    def __init__(self, song: Song, kb: Knowledge, vocab: Vocabulary, seed: int,
+    def __init__(self, song: Song, kb: Knowledge, vocab: Lexicon, seed: int,
                  cache: dict[Any, Any], memo: dict[str, Any] | None = None,
                  slot: str = "") -> None:
         self.song = song
@@ -176,7 +176,7 @@ class SlotHandler(Protocol):
     def answer(self, ctx: Ctx, question: Question, parsed: Parsed) -> Step | None: ...
 
 
-TOOL_INTENTS = frozenset({"answer", "question", "change", "yes", "no"})
+TOOL_INTENTS = frozenset({"answer", "question", "change", "yes", "no", "tool", "chords"})
 """The intents every hook is offered; commands ("next", "more"...) only when it asks."""
 
 
@@ -319,7 +319,7 @@ class NoteHandler:
 
     def answer(self, ctx: Ctx, question: Question, parsed: Parsed) -> Step | None:
         text = parsed.text.strip()
-        if parsed.intent not in ("answer", "yes", "no") or not looks_like_words(text):
+        if parsed.intent not in ("answer", "no") or not looks_like_words(text):
             return None
         if parsed.intent == "no":
             return Step("Noted — nothing there for now.", answered=True)

@@ -35,6 +35,22 @@ def mood_names(ctx: Ctx, ids: tuple[str, ...]) -> list[str]:
     return names
 
 
+def _theme(ctx: Ctx, theme_id: str | None) -> object | None:
+    if not theme_id:
+        return None
+    try:
+        return ctx.kb.get(theme_id)
+    except KeyError:
+        return None
+
+
+def theme_tip(ctx: Ctx, theme_id: str | None) -> str:
+    """The songwriting tip of a story's theme, for the reply."""
+    theme = _theme(ctx, theme_id)
+    tip = getattr(theme, "tip", "")
+    return f"\n\n_Songwriting tip for {getattr(theme, 'name', 'this')}: {tip}_" if tip else ""
+
+
 def genre_name(ctx: Ctx, genre_id: str | None) -> str | None:
     if not genre_id:
         return None
@@ -53,6 +69,16 @@ def read_vibe(ctx: Ctx, parsed: Parsed) -> tuple[dict[str, object], list[dict[st
     said: list[str] = []
     found = mood_names(ctx, slots.moods)
     dropped = set(mood_names(ctx, slots.not_moods))
+    theme = _theme(ctx, slots.theme)
+    if theme is not None:
+        # a story brings its leanings: a memorial leans reflective and sad, never danceable
+        leanings = mood_names(ctx, tuple(theme.moods))  # type: ignore[attr-defined]
+        found = list(dict.fromkeys([*found, *leanings[:max(0, 2 - len(found))]]))
+        dropped |= set(mood_names(ctx, tuple(theme.avoid_moods))) - set(  # type: ignore[attr-defined]
+            mood_names(ctx, slots.moods))
+        patch["theme"] = theme.name  # type: ignore[attr-defined]
+        decisions.append(decision("theme", theme.name, theme.why, [theme.id]))  # type: ignore[attr-defined]
+        said.append(f"a song about {theme.name}")  # type: ignore[attr-defined]
     if found or dropped:
         moods = [m for m in dict.fromkeys([*song.moods, *found]) if m not in dropped]
         if found and parsed.intent == "answer" and not song.moods:
@@ -64,8 +90,10 @@ def read_vibe(ctx: Ctx, parsed: Parsed) -> tuple[dict[str, object], list[dict[st
             said.append(" and ".join(found))
         if dropped:
             said.append("not " + " or ".join(sorted(dropped)))
-    if parsed.text and (found or slots.tempo_word or slots.references):
+    if parsed.text and (found or slots.tempo_word or slots.references or theme is not None):
         text = parsed.text.strip()
+        if theme is not None and not slots.tempo_word and theme.tempo[1] <= 90:  # type: ignore[attr-defined]
+            text += " (slow)"  # the theme's tempo leaning, for the rule engine
         patch["mood_text"] = text if not song.mood_text else f"{song.mood_text}; {text}"
     genre = genre_name(ctx, slots.genre)
     if genre:
@@ -175,7 +203,7 @@ class VibeHandler:
     def answer(self, ctx: Ctx, question: Question, parsed: Parsed) -> Step | None:
         slots = parsed.slots
         if not (slots.moods or slots.not_moods or slots.genre or slots.references
-                or slots.tempo_word or slots.mode):
+                or slots.tempo_word or slots.mode or slots.theme):
             if parsed.intent == "answer" and looks_like_words(parsed.text) and (
                 ctx.song.moods or ctx.song.genre
             ):
@@ -207,7 +235,7 @@ class VibeHandler:
             hint = " Or name a genre or a reference (a song, an artist) to narrow it down."
         text = (
             f"{head}. Here are starting points — each is a key, a tempo and a meter."
-            f" Pick a number, “play 2”, “why 1”, or “more”.{hint}"
+            f" Pick a number, “play 2”, “why 1”, or “more”.{hint}{theme_tip(ctx, slots.theme)}"
         )
         return Step(text, choices=choices, patch=patch, decisions=decisions)
 

@@ -1,0 +1,97 @@
+"""Instruments added, removed and swapped, in any stage: "no drums", "add a rhodes",
+"swap the piano for a rhodes", "synths and claps", "drop the synth in the verse".
+
+With a section named, the change is made in that section only (muted there, or brought
+back); otherwise the song's line-up changes. A line-up with no instruments yet starts from
+the genre's usual one, so "no drums" leaves a band without drums, not an empty stage.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from assistant.stages.base import decision
+
+if TYPE_CHECKING:
+    from assistant.coach import Coach
+    from assistant.dialogue import Command, Reply
+
+
+def _entry(coach: Coach, inst_id: str) -> dict[str, Any] | None:
+    try:
+        inst = coach.kb.get(inst_id)
+    except KeyError:
+        return None
+    return {"name": inst.name, "role": inst.role, "program": inst.program}  # type: ignore[attr-defined]
+
+
+def current_line_up(coach: Coach) -> list[dict[str, Any]]:
+    """The sheet's line-up, or the genre's usual one when there is none yet."""
+    if coach.song.instrumentation:
+        return [i.model_dump() for i in coach.song.instrumentation]
+    from assistant.stages.arrangement import _line_up
+
+    return _line_up(coach._ctx())
+
+
+def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    return a["name"].lower() == b["name"].lower()
+
+
+def instruments(coach: Coach, command: Command) -> Reply:
+    slots = command.slots
+    add = [e for e in (_entry(coach, i) for i in slots.add) if e is not None]
+    remove = [e for e in (_entry(coach, i) for i in slots.remove) if e is not None]
+    if command.edits and slots.section:
+        return coach._arrange(command)
+    if not add and not remove:
+        return coach._reply("Which instrument? Name it (“piano”, “rhodes”, “strings”, “808”).")
+    line_up = current_line_up(coach)
+    before = [i["name"] for i in line_up]
+    out: list[str] = []
+    for gone in remove:
+        # "no drums" also takes out a kit named otherwise; "no piano" the chord role's piano
+        match = [i for i in line_up if _same(i, gone) or (
+            gone["role"] == "drums" and i["role"] == "drums")]
+        if not match:
+            match = [i for i in line_up if i["role"] == gone["role"] and gone["role"] in (
+                "bass", "drums")]
+        for item in match:
+            line_up.remove(item)
+            out.append(item["name"])
+    added = []
+    for new in add:
+        if not any(_same(i, new) for i in line_up):
+            line_up.append(new)
+            added.append(new["name"])
+    whole = _is_whole_answer(coach, command, add, remove)
+    if whole:  # "just guitar and voice" at the instruments question: exactly these
+        line_up = add
+        out = [n for n in before if n not in [a["name"] for a in add]]
+        added = [a["name"] for a in add]
+    names = ", ".join(i["name"] for i in line_up) or "nothing"
+    said = []
+    if added:
+        said.append("added " + ", ".join(added))
+    if out:
+        said.append("took out " + ", ".join(out))
+    if not said:
+        return coach._reply(f"The line-up already is: {names}.")
+    coach._apply({"instrumentation": line_up},
+                 [decision("instrumentation", names, f"You said: “{command.text}”.",
+                           [*slots.add, *slots.remove])], stage="arrangement")
+    text = f"Line-up: {names} ({'; '.join(said)})."
+    question = coach._question()
+    if question is not None and question.slot == "instrumentation" and coach.stage == "arrangement":
+        return coach._advance(text + "\n\n")
+    return coach._reply(text + (f"\n\n{coach._question_text()}" if question else ""))
+
+
+def _is_whole_answer(coach: Coach, command: Command, add: list[dict[str, Any]],
+                     remove: list[dict[str, Any]]) -> bool:
+    """A list of instruments answering "which instruments?" is the line-up, not additions."""
+    question = coach._question()
+    words = set(command.slots.words)
+    return (bool(add) and not remove and question is not None
+            and question.slot == "instrumentation" and not words & {"add", "plus", "also",
+                                                                     "more", "another", "some"})

@@ -1,0 +1,363 @@
+"""One message -> one `Command`: text -> tokens -> mentions and values -> scored intents ->
+the intent that fits the context -> its slots.
+
+The intent model scores every intent from the features; a reading that the message cannot
+support is passed over (a "pick" needs an option number on screen, "goto" a stage, "define"
+a term). When the two best readings are close and would do different things ("120" with
+options on screen: pick option 1, or a tempo?), the command is "clarify" with both.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from assistant.dialogue import INTENTS, Command, Slots
+from assistant.understanding import values as V
+from assistant.understanding.edits import parse_edit
+from assistant.understanding.features import Context, features
+from assistant.understanding.lexicon import Lexicon
+from assistant.understanding.mentions import SWAPPERS, Mention, removes, tag
+from assistant.understanding.model import explain, scores
+from assistant.understanding.text import clean_raw, correct_tokens, fix_digits, normalise, tokens
+
+CLOSE = 0.15  # top-two probability gap under which a reading is asked about, not guessed
+_CLARIFY_PAIRS = {frozenset({"pick", "change"}), frozenset({"pick", "answer"})}
+_POLITE = re.compile(
+    r"^(?:(?:ok|okay|so|well|um|hmm|right|hey|hi|oh|yo|uh)\s+)*"
+    r"(?:(?:can|could|would|will) (?:you|we|i)(?: please)?|please|let's|lets|i want to|"
+    r"i'd like to|i would like to|i wanna)?\s*"
+)
+_TAIL = re.compile(r"\s+(?:please|thanks|thank you|pls|plz|thx|mate|then|now)$")
+_ROLE_INSTRUMENT = {"drums": "inst.drums", "bass": "inst.bass", "pad": "inst.warm-pad",
+                    "chords": "inst.piano"}
+
+
+def cue_phrase(words: list[str]) -> str:
+    """The message as a whole-message cue: punctuation and polite words trimmed."""
+    text = " ".join(w for w in words if w not in ",.;!")
+    text = text.rstrip(" ?") if text.strip() != "?" else "?"
+    text = _POLITE.sub("", text, count=1).strip()
+    while True:
+        trimmed = _TAIL.sub("", text)
+        if trimmed == text:
+            return text
+        text = trimmed
+
+
+def read(text: str, context: Context, lex: Lexicon) -> Command:
+    """Read one message. Never raises: what it cannot place is an "answer" with no slots."""
+    raw = clean_raw(text if isinstance(text, str) else str(text))
+    if not raw:
+        return Command("empty", "")
+    fixed = fix_digits(raw)
+    words = correct_tokens(tokens(normalise(fixed)), lex.speller)
+    corrected = " ".join(words)
+    cue = lex.cues.get(cue_phrase(words))
+    mentions = tag(words, lex)
+    found = _values(fixed, corrected, words, mentions, context)
+    question_form = raw.rstrip().endswith("?") or bool(words and words[0] in (
+        "what", "what's", "whats", "how", "why", "which", "wat", "whats", "should", "can",
+        "could", "does", "do", "is", "are", "explain", "difference"))
+    feats = features(words, mentions, sorted(found), context, cue, question_form)
+    ranked = sorted(scores(lex.model, feats).items(), key=lambda kv: -kv[1])
+    viable = [(intent, p) for intent, p in ranked
+              if _supports(intent, found, mentions, words, context, fixed)]
+    if cue is not None and _supports(cue, found, mentions, words, context, fixed):
+        viable = [(cue, 1.0), *[(i, p) for i, p in viable if i != cue]]
+    if not viable:
+        viable = [("question", 1.0)] if question_form else [("answer", 1.0)]
+    intent, p = viable[0]
+    why = _why(lex, feats, intent, p, mentions)
+    command = _command(intent, raw, fixed, words, mentions, found, context, lex, why)
+    if len(viable) > 1:
+        other, q = viable[1]
+        if p - q < CLOSE and frozenset({intent, other}) in _CLARIFY_PAIRS:
+            second = _command(other, raw, fixed, words, mentions, found, context, lex, why)
+            return Command("clarify", raw, slots=command.slots, why=why,
+                           alternatives=(command, second))
+    return command
+
+
+def _why(lex: Lexicon, feats: list[str], intent: str, p: float, mentions: list[Mention]) -> str:
+    pushes = explain(lex.model, feats, intent)
+    said = ", ".join(f"“{m.text}” ({m.senses[0].type})" for m in mentions[:4])
+    parts = [f"read as {intent} ({p:.0%})"]
+    if pushes:
+        parts.append("from " + ", ".join(pushes))
+    if said:
+        parts.append("mentions " + said)
+    return "; ".join(parts)
+
+
+# --- values -----------------------------------------------------------------------------------
+def _values(fixed: str, corrected: str, words: list[str], mentions: list[Mention],
+            context: Context) -> dict[str, object]:
+    """Every value in the text, by kind (tempo, key, meter, length, number...)."""
+    found: dict[str, object] = {}
+    chords = V.find_chords(fixed)
+    if chords:
+        found["chords"] = chords
+    key = None if chords and "key" not in words else V.find_key(fixed)
+    if key is not None:
+        found["key"] = key
+    tempo = V.find_tempo(fixed) or V.find_tempo(corrected)
+    if tempo is not None:
+        found["tempo"] = tempo
+    meter = V.find_meter(fixed, corrected)
+    if meter is not None:
+        found["meter"] = meter
+    length = V.find_length(corrected)
+    if length is not None:
+        found["length"] = length
+    elif V.find_length_delta(corrected) is not None:
+        found["length_delta"] = V.find_length_delta(corrected)
+    transpose = V.find_transpose(corrected)
+    if transpose is not None:
+        found["transpose"] = transpose
+    path = V._PATH.search(fixed)
+    if path:
+        found["path"] = path.group(1).strip()
+    elif re.search(r"(?:^|\s)(~?/[\w.\-/]+|\.{1,2}/[\w.\-/]*)", fixed):
+        found["path"] = re.search(r"(?:^|\s)(~?/[\w.\-/]+|\.{1,2}/[\w.\-/]*)", fixed).group(1)  # type: ignore[union-attr]
+    if re.search(r"\b\d{1,3}\s*bars?\b", corrected):
+        found["bars"] = True
+    if re.search(r"\d\s*(?:%|percent)", corrected):
+        found["percent"] = True
+    if V._TITLE.match(fixed.strip()):
+        found["title"] = V._TITLE.match(fixed.strip()).group("title").strip()  # type: ignore[union-attr]
+    if not (tempo or meter or length or "bars" in found or "percent" in found or chords):
+        number = V.find_number(corrected)
+        if number is not None:
+            found["number"] = number
+    return found
+
+
+def _supports(intent: str, found: dict[str, object], mentions: list[Mention], words: list[str],
+              context: Context, fixed: str) -> bool:
+    """Can this message be read as `intent` at all?"""
+    kinds = {s.type for m in mentions for s in m.senses}
+    if intent == "pick":
+        number = found.get("number")
+        return isinstance(number, int) and context.options > 0 and (
+            1 <= number <= max(context.options, 9) or number == -1)
+    if intent == "goto":
+        return "stage" in kinds
+    if intent == "define":
+        return "term" in kinds or len(words) >= 3
+    if intent in ("tick", "untick"):
+        return bool(re.search(r"\d", fixed))
+    if intent == "chords":
+        return "chords" in found
+    if intent == "instruments":
+        return "instrument" in kinds or "role" in kinds
+    if intent == "arrange":
+        return "section" in kinds or "bars" in found
+    if intent == "export":
+        return any(w.startswith(("export", "save", "download")) for w in words)
+    if intent in ("clarify", "empty"):
+        return False
+    return intent in INTENTS
+
+
+# --- slots ------------------------------------------------------------------------------------
+def _command(intent: str, raw: str, fixed: str, words: list[str], mentions: list[Mention],
+             found: dict[str, object], context: Context, lex: Lexicon, why: str) -> Command:
+    slots = _slots(fixed, words, mentions, found, context, lex, intent)
+    value = found.get("number")
+    number = value if isinstance(value, int) else None
+    if intent == "pick":
+        return Command("pick", raw, slots=replace(slots, number=number), number=number, why=why)
+    if intent in ("why", "play"):
+        match = (V._WHY if intent == "why" else V._PLAY).match(" ".join(words).rstrip(" ?"))
+        n = V.number_value(match.group(1)) if match and match.group(1) else number
+        return Command(intent, raw, slots=slots, number=n, stage=slots.section, why=why)  # type: ignore[arg-type]
+    if intent == "goto":
+        stage = next((m.value("stage") for m in mentions if m.has("stage")), None)
+        return Command("goto", raw, slots=slots, stage=stage, why=why)
+    if intent in ("tick", "untick"):
+        numbers = tuple(int(n) for n in re.findall(r"\d+", fixed))
+        return Command(intent, raw, slots=slots, numbers=numbers, why=why)  # type: ignore[arg-type]
+    if intent == "arrange":
+        edit = parse_edit(" ".join(w for w in words if w not in ",.!?"))
+        return Command("arrange", raw, slots=slots, edits=(edit,) if edit else (), why=why)
+    if intent == "instruments" and slots.section:
+        edit = parse_edit(" ".join(w for w in words if w not in ",.!?"))
+        if edit is not None:
+            return Command("instruments", raw, slots=slots, edits=(edit,), why=why)
+    return Command(intent, raw, slots=slots, number=number, why=why)  # type: ignore[arg-type]
+
+
+def _slots(fixed: str, words: list[str], mentions: list[Mention], found: dict[str, object],
+           context: Context, lex: Lexicon, intent: str) -> Slots:
+    moods: list[str] = []
+    not_moods: list[str] = []
+    genre = not_genre = theme = None
+    references: list[str] = []
+    tempo_word = not_mode = mode = section = None
+    tempo_delta: float | None = None
+    energy_delta: int | None = None
+    add: list[str] = []
+    remove: list[str] = []
+    terms: list[str] = []
+    sources: list[str] = []
+    swap = _swap_split(words)
+    for m in mentions:
+        if m.has("comparative"):
+            entry = lex.kb.get(m.value("comparative")) if lex.kb is not None else None
+            if entry is not None:
+                _extend(moods, entry.toward)
+                size = 10.0 * m.degree if not m.even else 10.0 * max(m.degree, 1.0)
+                if entry.tempo:
+                    tempo_delta = entry.tempo * size
+                if entry.energy:
+                    energy_delta = entry.energy
+            continue
+        if m.has("theme") and theme is None and m.polarity > 0:
+            theme = m.value("theme")
+        if m.has("reference"):
+            ref = lex.kb.get(m.value("reference")) if lex.kb is not None else None
+            references.append(getattr(ref, "name", m.text))
+            continue
+        if m.has("mood") and not m.has("theme"):
+            mood = m.value("mood")
+            assert mood is not None
+            if m.polarity < 0:
+                _extend(not_moods, [mood])
+                if m.excess:
+                    _extend(moods, _opposite(lex, mood))
+            else:
+                _extend(moods, [mood])
+        if m.has("genre"):
+            if m.polarity < 0:
+                not_genre = not_genre or m.value("genre")
+            else:
+                genre = genre or m.value("genre")
+        if m.has("tempo_word"):
+            word = m.value("tempo_word")
+            tempo_word = _flip_tempo(word, m) if m.polarity < 0 else word
+            if m.excess:
+                tempo_delta = -10.0 if "fast" in (word or "") else 10.0
+                tempo_word = None
+        if m.has("mode") and m.polarity < 0:
+            not_mode = m.value("mode")
+        if m.has("term"):
+            _extend(terms, [m.value("term") or ""])
+        if m.has("source"):
+            _extend(sources, [m.value("source") or ""])
+        if m.has("section") and section is None and not _verb_not_section(words, m):
+            section = m.value("section")
+        if m.has("instrument") or (m.has("role") and m.value("role") in _ROLE_INSTRUMENT):
+            inst = m.value("instrument") or _ROLE_INSTRUMENT[m.value("role") or ""]
+            if swap is not None:
+                (remove if m.start < swap else add).append(inst)
+            elif removes(words, m):
+                _extend(remove, [inst])
+            else:
+                _extend(add, [inst])
+    if swap is not None and swap < 0:  # "X instead of Y": the first is wanted
+        add, remove = remove, add
+    if "instead of" in " ".join(words) and swap is None:
+        pass
+    if not references:
+        references = _loose_references(fixed, mentions)
+    key = found.get("key")
+    if not_mode and isinstance(key, tuple) and key[1] == not_mode:
+        key = None
+    if key is None and not not_mode:
+        mode = V.find_mode_only(fixed)
+    tempo = found.get("tempo")
+    length = found.get("length")
+    meter = found.get("meter")
+    number = found.get("number")
+    if isinstance(number, int) and intent in ("answer", "change"):
+        tempo, length, meter = _number_in_context(number, context, words, tempo, length, meter)
+    if tempo_delta is None:
+        explicit = V.find_tempo_delta(" ".join(words))
+        if explicit is not None and re.search(r"\d+\s*bpm\s+(faster|slower|up|down)", " ".join(words)):
+            tempo_delta = explicit
+    return Slots(
+        moods=tuple(moods), not_moods=tuple(not_moods), genre=genre, not_genre=not_genre,
+        theme=theme, references=tuple(references), key=key,  # type: ignore[arg-type]
+        mode=mode, not_mode=not_mode, tempo=tempo, tempo_word=tempo_word,  # type: ignore[arg-type]
+        tempo_delta=tempo_delta, energy_delta=energy_delta, meter=meter,  # type: ignore[arg-type]
+        length_s=length, length_delta=found.get("length_delta"),  # type: ignore[arg-type]
+        transpose=found.get("transpose"), title=found.get("title"),  # type: ignore[arg-type]
+        number=number if isinstance(number, int) else None,
+        path=found.get("path"), sources=tuple(sources),  # type: ignore[arg-type]
+        chords=found.get("chords", ()), add=tuple(dict.fromkeys(add)),  # type: ignore[arg-type]
+        remove=tuple(dict.fromkeys(remove)), section=section, terms=tuple(terms),
+        words=tuple(words),
+    )
+
+
+def _extend(into: list[str], items: object) -> None:
+    for item in items:  # type: ignore[attr-defined]
+        if item and item not in into:
+            into.append(item)
+
+
+def _opposite(lex: Lexicon, mood: str) -> list[str]:
+    """"too gloomy": the comparative that moves away from gloomy says where to go."""
+    for modifier in lex.modifier_of("comparative"):
+        if mood in modifier.away:
+            return list(modifier.toward)
+    return []
+
+
+def _flip_tempo(word: str | None, mention: Mention) -> str:
+    """"not slow" / "I hate slow songs" -> fast; "not too fast" -> medium."""
+    if mention.degree < 1 or mention.text.startswith(("too", "very")):
+        return "medium"
+    return {"slow": "fast", "very slow": "medium", "fast": "slow", "very fast": "medium",
+            "medium": "medium"}.get(word or "", "medium")
+
+
+def _verb_not_section(words: list[str], mention: Mention) -> bool:
+    """"drop the synth": "drop" is a verb here, not the section."""
+    return mention.start == 0 and mention.text in ("drop", "break", "build") and len(words) > 1 \
+        and words[1] in ("the", "a", "it", "that", "some", "all")
+
+
+def _swap_split(words: list[str]) -> int | None:
+    """"swap the piano for a rhodes": the index of "for"/"with" (before it goes out);
+    "a rhodes instead of the piano": minus the index of "instead" (before it comes in)."""
+    text = " ".join(words)
+    if "instead of" in text:
+        return -1 if words.index("instead") > 0 else None
+    if words and (words[0] in SWAPPERS or any(w in SWAPPERS for w in words[:3])):
+        for i, word in enumerate(words):
+            if word in ("for", "with", "to", "into") and i > 1:
+                return i
+    return None
+
+
+def _loose_references(fixed: str, mentions: list[Mention]) -> list[str]:
+    """"like <name>" for names the knowledge base does not know."""
+    refs = []
+    for ref in V.find_references(fixed):
+        norm = normalise(ref)
+        if any(m.text == norm or m.text in norm.split() for m in mentions):
+            continue  # "like a lo-fi beat": a genre, not an artist
+        if len(norm.split()) <= 5 and any(ch.isupper() for ch in ref):
+            refs.append(ref)
+    return refs
+
+
+def _number_in_context(number: int, context: Context, words: list[str], tempo: object,
+                       length: object, meter: object) -> tuple[object, object, object]:
+    """A bare number means what the open question asks for: "around 100" for a tempo,
+    "3" for a length in minutes, "6" for a meter."""
+    q = context.question
+    if q == "tempo" and 30 <= number <= 300:
+        return float(number), length, meter
+    if q == "length":
+        if 1 <= number <= 15:
+            return tempo, number * 60, meter
+        if 20 <= number <= 900:
+            return tempo, number, meter
+    if q == "meter" and number in (2, 3, 4, 5, 6, 7, 9, 12):
+        return tempo, length, {6: "6/8", 9: "9/8", 12: "12/8", 7: "7/8"}.get(number, f"{number}/4")
+    if not context.options and 40 <= number <= 240 and q in ("", "key", "meter", "vibe", "progression"):
+        return float(number), length, meter
+    return tempo, length, meter

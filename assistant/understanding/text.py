@@ -1,0 +1,107 @@
+"""Text -> normalised tokens: lower case, contractions kept, typos corrected against the vocabulary.
+
+Typos are corrected only where a word is neither a known English word nor in the music
+vocabulary, and one edit (two for long words) away from a vocabulary word: "hapy and chil"
+-> "happy and chill", "compresion" -> "compression", "slowwwer" -> "slower". Digits typed as
+letters inside a number are fixed too ("9O" -> "90", "l20" -> "120").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Mapping
+from functools import lru_cache
+
+MAX_TEXT = 2000  # longer input is cut: one turn is a sentence or two, not a document
+
+_DIGITISH = re.compile(r"\b(?=[0-9olOI]*[0-9])[0-9olOI]{2,3}\b")
+_TOKEN = re.compile(r"[a-z0-9][a-z0-9'#&+]*|[?!,.;:]")
+_RUNS = re.compile(r"([a-z])\1{2,}")
+
+
+def clean_raw(text: str) -> str:
+    """Printable, bounded, NULs and control characters gone (ANSI escapes too)."""
+    text = (text or "")[:MAX_TEXT]
+    text = re.sub(r"\x1b\[[0-9;?]*[ -/]*[@-~]", " ", text)
+    return "".join(ch if ch.isprintable() else " " for ch in text).strip()
+
+
+def fix_digits(text: str) -> str:
+    """"tempo 9O" -> "tempo 90": letters that look like digits inside a number."""
+    def fix(match: re.Match[str]) -> str:
+        word = match.group(0)
+        return word.translate(str.maketrans("oOlI", "0011"))
+    return _DIGITISH.sub(fix, text)
+
+
+def normalise(text: str) -> str:
+    """Lower case, curly quotes straightened, hyphens/underscores/slashes as spaces."""
+    text = text.lower().replace("’", "'").replace("‘", "'")
+    text = re.sub(r"[-_/]+", " ", text)
+    text = re.sub(r"[^a-z0-9&'#+?!,.;: ]+", " ", text)
+    return " ".join(text.split())
+
+
+def tokens(norm: str) -> list[str]:
+    """Words and punctuation ("," "?" and so on are kept: they end a clause)."""
+    return [t.strip("'") or t for t in _TOKEN.findall(norm)]
+
+
+class Speller:
+    """Corrects a word to the nearest vocabulary word when it is not a word at all."""
+
+    def __init__(self, vocabulary: Collection[str], english: Collection[str],
+                 preferred: Collection[str] = ()) -> None:
+        self.vocabulary = sorted({w for w in vocabulary if w.isalpha() and len(w) >= 3})
+        self.preferred = frozenset(preferred)
+        """Words that name a mood, genre, instrument or term: they win ties ("chil" -> chill,
+        not child)."""
+        self.english = frozenset(english)
+        self.known = self.english | frozenset(self.vocabulary)
+        self._by_len: dict[int, list[str]] = {}
+        for word in self.vocabulary:
+            self._by_len.setdefault(len(word), []).append(word)
+
+    def correct(self, word: str) -> str:
+        if word in self.known or not word.isalpha() or len(word) < 3:
+            return word
+        return _correct(self, word)
+
+
+@lru_cache(maxsize=4096)
+def _correct(speller: Speller, word: str) -> str:
+    squeezed = _RUNS.sub(r"\1\1", word)  # "slowwwer" -> "slowwer"
+    for candidate in (squeezed, re.sub(r"([a-z])\1", r"\1", squeezed)):
+        if candidate in speller.known:
+            return candidate
+    from rapidfuzz.distance import DamerauLevenshtein
+
+    limit = 1 if len(word) < 8 else 2
+    best, best_rank = word, (limit + 1, 0, 0)
+    for size in range(len(word) - limit, len(word) + limit + 1):
+        for target in speller._by_len.get(size, ()):
+            distance = DamerauLevenshtein.distance(squeezed, target, score_cutoff=limit)
+            if distance > limit:
+                continue
+            # fewer edits, then a longer shared start ("hapy" -> happy, not hazy), then a
+            # music word over any other
+            rank = (distance, -_shared_start(word, target), -(target in speller.preferred))
+            if rank < best_rank:
+                best, best_rank = target, rank
+    return best if best_rank[0] <= limit else word
+
+
+def _shared_start(a: str, b: str) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def correct_tokens(words: list[str], speller: Speller | None,
+                   protected: Mapping[str, object] | None = None) -> list[str]:
+    if speller is None:
+        return words
+    return [w if protected and w in protected else speller.correct(w) for w in words]
