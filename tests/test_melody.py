@@ -159,3 +159,45 @@ def test_text_output_lists_bars() -> None:
     result = run_coach("melody", "--key", "D", "--bars", "4", "--seed", "2")
     assert result.returncode == 0, result.stderr
     assert "bar  4" in result.stdout and "D major" in result.stdout
+
+
+@pytest.mark.parametrize("meter, bar", [("6/8", 3.0), ("12/8", 6.0)])
+def test_compound_meter_melodies_phrase_in_dotted_quarters(meter: str, bar: float) -> None:
+    for seed in range(6):
+        idea = compose("A minor", None, 8, seed, 57, 74, meter)
+        notes = idea.melody.notes
+        assert any("dotted quarters" in d for d in idea.devices)
+        for n in notes:
+            if idea.plan[int(n.start // bar)] == "displacement":
+                continue  # shifted by an eighth on purpose
+            inside = n.start % 1.5
+            # a 3/4 quarter on beat 2 would run across the second dotted quarter
+            if inside > 1e-9:
+                assert inside + n.duration <= 1.5 + 1e-9, (seed, n)
+        assert sum(1 for n in notes if abs(n.start % 1.5) < 1e-9) >= len(notes) / 4
+
+
+@pytest.mark.parametrize("meter, bar", [("4/4", 4.0), ("3/4", 3.0), ("6/8", 3.0)])
+def test_melodies_breathe_climb_once_and_vary(meter: str, bar: float) -> None:
+    for seed in range(8):
+        idea = compose(KEYS[seed % len(KEYS)], None, 8, seed, 60, 74, meter)
+        notes = idea.melody.notes
+        pitches = [n.pitch for n in notes]
+        top = max(pitches)
+        assert pitches.count(top) == 1 and notes[pitches.index(top)].start >= 8 * bar * 2 / 3
+        # a rest closes the first phrase (bar 4), so the line breathes every 4 bars
+        first = [n for n in notes if n.start < 4 * bar]
+        assert first[-1].start + first[-1].duration <= 4 * bar - 0.5 + 1e-9
+        rhythms = {tuple((round(n.start - b * bar, 3), n.duration) for n in notes
+                         if b * bar <= n.start < (b + 1) * bar) for b in range(8)}
+        assert len(rhythms) >= 4  # not one or two bars of rhythm looped
+        assert "contrast" in idea.plan and idea.phrases == [4, 4]
+        moves = [b - a for a, b in zip(pitches, pitches[1:], strict=False) if b != a]
+        assert sum(1 for m in moves if abs(m) <= 2) >= 0.6 * len(moves)
+
+
+def test_json_lists_the_topline_devices_and_rules() -> None:
+    data = json.loads(run_coach("melody", "--meter", "6/8", "--seed", "4", "--json").stdout)
+    assert data["meter"] == "6/8" and data["phrases"] == [4, 4]
+    assert data["devices"] and "melody.stepwise" in data["rule_ids"]
+    assert set(data["why"]) == set(data["plan"])

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -156,7 +156,8 @@ def compose(
     motif_rhythm = tl.bar_rhythm(g, rng, energy)
     while sum(1 for d in motif_rhythm if d > 0) < 3 and g.bar >= 2:
         motif_rhythm = tl.bar_rhythm(g, rng, energy + 1)
-    rhythms = [_bar_cell(technique, motif_rhythm, g, rng, energy, final=bar == bars - 1)
+    used: set[tuple[float, ...]] = {motif_rhythm}
+    rhythms = [_bar_cell(technique, motif_rhythm, g, rng, energy, final=bar == bars - 1, used=used)
                for bar, technique in enumerate(plan)]
     signs = {bar: (-1 if technique == "inversion" else 1) for bar, technique in enumerate(plan)
              if technique in ("motif", "sequence", "inversion", "displacement")}
@@ -244,7 +245,7 @@ def _plan(lengths: Sequence[int], rng: random.Random) -> list[str]:
 
 
 def _bar_cell(technique: str, motif: tuple[float, ...], g: Grid, rng: random.Random,
-              energy: int, final: bool) -> tuple[float, ...]:
+              energy: int, final: bool, used: set[tuple[float, ...]]) -> tuple[float, ...]:
     """One bar's rhythm for a development device (negative values are rests)."""
     from assistant.composition import topline as tl
 
@@ -262,11 +263,7 @@ def _bar_cell(technique: str, motif: tuple[float, ...], g: Grid, rng: random.Ran
             return (-0.5, *cells[:-2], cells[-2] + cells[-1] - 0.5) if cells[-2] > 0 else motif
         return motif
     if technique == "contrast":
-        for _ in range(6):
-            cell = tl.bar_rhythm(g, rng, energy)
-            if cell != motif:
-                return cell
-        return cell
+        return _fresh(lambda: tl.bar_rhythm(g, rng, energy), used)
     if final:
         # the motif's head, then a long note to the end of the bar
         head: list[float] = []
@@ -277,7 +274,18 @@ def _bar_cell(technique: str, motif: tuple[float, ...], g: Grid, rng: random.Ran
         if not head or g.bar - sum(head) < 1.0:
             head = []
         return (*head, g.bar - sum(head))
-    return tl.bar_rhythm(g, rng, energy, end=True)
+    return _fresh(lambda: tl.bar_rhythm(g, rng, energy, end=True), used)
+
+
+def _fresh(make: Callable[[], tuple[float, ...]], used: set[tuple[float, ...]]) -> tuple[float, ...]:
+    """A rhythm not heard yet in this melody when one comes up in a few tries."""
+    cell = make()
+    for _ in range(8):
+        if cell not in used:
+            break
+        cell = make()
+    used.add(cell)
+    return cell
 
 
 def check_range(melody: Melody, low: int, high: int, meter: str = "4/4") -> list[str]:
