@@ -35,6 +35,11 @@ from assistant.kb.schema import (
     Theme,
     Tip,
 )
+from assistant.kb.style_schema import STYLE_COLLECTIONS, Groove, Style, check_styles
+
+# The groove vocabulary (`[[groove]]`, `[[style]]`) subclasses `Entry`, so its models live in
+# their own module; registering them here keeps `schema` free of an import cycle.
+COLLECTIONS.update(STYLE_COLLECTIONS)
 
 E = TypeVar("E", bound=Entry)
 
@@ -113,6 +118,14 @@ class Knowledge:
     @cached_property
     def _term_words(self) -> dict[str, GlossaryTerm]:
         return _word_table(self.glossary, lambda t: (t.term, t.id.split(".", 1)[1], *t.aliases))
+
+    @property
+    def styles(self) -> tuple[Style, ...]:
+        return self._all("style", Style)
+
+    @property
+    def grooves(self) -> tuple[Groove, ...]:
+        return self._all("groove", Groove)
 
     def get(self, entry_id: str) -> Entry:
         for table in self.entries.values():
@@ -357,6 +370,7 @@ def _check_references(kb: Knowledge) -> None:
     _check_themes_and_glossary(kb)
     _check_instruments_and_references(kb)
     _check_numerals(kb)
+    check_styles(kb.entries, kb.origin, genre_names | {_norm(a) for g in kb.genres for a in g.aliases})
 
 
 def _check_instruments_and_references(kb: Knowledge) -> None:
@@ -480,10 +494,10 @@ def _cache_stamp(files: Sequence[Path]) -> str:
 
     import pydantic
 
-    from assistant.kb import schema
+    from assistant.kb import schema, style_schema
 
     # the loader, the schema and the numeral parser that checks progressions and moves
-    code = [Path(__file__), Path(schema.__file__), Path(__file__).parent.parent / "theory.py"]
+    code = [Path(__file__), Path(schema.__file__), Path(style_schema.__file__), Path(__file__).parent.parent / "theory.py"]
     return f"{CACHE_FORMAT}:{sys.version}:{pydantic.VERSION}:{fingerprint([*files, *code])}"
 
 

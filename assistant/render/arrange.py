@@ -44,6 +44,7 @@ from assistant.song import Instrument, Key, Section, Song
 
 if TYPE_CHECKING:  # the knowledge base is loaded lazily
     from assistant.kb.loader import Knowledge
+    from assistant.render.style import Kit
 
 DEFAULT_TEMPO = 100.0
 PREVIEW_BARS = 8
@@ -254,12 +255,22 @@ def arrange(
         kb = knowledge()
     chosen = choose_sections(song, section, bars, demo)
     key = song.key or Key(tonic="C", mode="major")
-    tempo = float(song.tempo or DEFAULT_TEMPO)
-    bar_beats = song.beats_per_bar
     genre = resolve_genre(song, kb)
+    tempo = float(song.tempo or (sum(genre.tempo) / 2 if genre is not None else DEFAULT_TEMPO))
+    bar_beats = song.beats_per_bar
     grooves = grooves_for(genre, song.meter)
     parts = parts_for(song, genre, kb)
     line = next((m for m in (song.melody, song.motif) if m is not None and m.notes), None)
+    kit = None
+    if kb is not None:
+        from assistant.render.style import load_kit
+
+        kit = load_kit(kb, genre, song.meter)
+    if kit is not None:
+        arrangement = _arrange_styled(song, chosen, kit, key, tempo, genre, kb, parts, backing, demo, count_in)
+        if click or count_in:
+            add_click(arrangement, bars=arrangement.total_bars if click else count_in)
+        return arrangement
     if backing:
         parts = [p for p in parts if p.role not in ("melody", "lead")]
     elif line is not None and not any(p.role in ("melody", "lead") for p in parts):
@@ -311,6 +322,180 @@ def arrange(
         end = arrangement.total_bars if click else count_in
         add_click(arrangement, bars=end)
     return arrangement
+
+
+def _arrange_styled(
+    song: Song,
+    chosen: list[tuple[Section, int]],
+    kit: Kit,
+    key: Key,
+    tempo: float,
+    genre: Genre | None,
+    kb: Knowledge | None,
+    parts: list[Part],
+    backing: bool,
+    demo: bool,
+    count_in: int,
+) -> Arrangement:
+    """The arrangement in a style from the knowledge base (see `render/band.py`)."""
+    from assistant.render.band import BIG, LEAD, VOCAL, Band, plan_sections, stable_seed
+    from assistant.render.feel import humanize_tracks
+
+    bar_beats = song.beats_per_bar
+    seed = stable_seed(song.title, key.name, song.meter, song.genre, song.progression,
+                       [(s.name, s.bars, s.energy) for s in song.sections])
+    plans = plan_sections(chosen, song.progression, key, kit, genre, kb, demo=demo, seed=seed,
+                          default=default_progression(key))
+    for plan in plans:
+        _check_numerals(plan.numerals, key)
+    spans: list[SectionSpan] = []
+    at = count_in * bar_beats
+    for plan in plans:
+        spans.append(SectionSpan(plan.section.name, at, plan.bars, plan.section.energy, plan.index, plan.details))
+        at += plan.bars * bar_beats
+    arrangement = Arrangement(
+        title=song.title, tempo=tempo, meter=song.meter, key_tonic=key.tonic, key_mode=key.mode,
+        bar_beats=bar_beats, tracks=[], sections=spans, count_in_bars=count_in,
+    )
+    if song.melody is not None and song.melody.notes:
+        sheet_line: Sequence | None = song.melody.notes
+    else:
+        sheet_line = None
+    motif = None
+    if song.motif is not None and song.motif.notes:
+        motif = [(n.start, n.duration, n.pitch) for n in song.motif.notes]
+    if backing:
+        parts = [p for p in parts if p.role not in ("melody", "lead")]
+    elif not any(p.role in ("melody", "lead") for p in parts):
+        f = MELODY_FALLBACK
+        parts.append(Part(f.name, f.role, f.program, ROLE_REGISTER["melody"]))
+    band = Band(arrangement, kit, key, plans, seed=seed, demo=demo, genre_name=song.genre or "",
+                singer_range=song.singer_range, motif=motif)
+    sections = [plan.section for plan in plans]
+    count = len(plans)
+    kinds = [plan.kind for plan in plans]
+    energies = [span.energy for span in spans]
+
+    def allowed(part: Part, number: int) -> bool | None:
+        listed = sections[number].instruments
+        return None if listed is None else _matches(part, listed)
+
+    melodic = [p for p in parts if p.role in ("melody", "lead")]
+    singer = next((p for p in melodic if p.role == "melody"), None) or (melodic[0] if melodic else None)
+    others = [p for p in melodic if p is not singer]
+    soloist = others[0] if others else singer
+    vocal = [n for n in range(count) if kinds[n] in VOCAL]
+    lead = [n for n in range(count) if kinds[n] in LEAD
+            or (kinds[n] not in VOCAL and energies[n] >= 3 and kinds[n] not in ("breakdown", "build"))]
+    big = [n for n in range(count) if kinds[n] in BIG or energies[n] >= 4]
+    if not big and count:
+        big = [max(range(count), key=lambda n: energies[n])]
+    channels = iter(MELODIC_CHANNELS)
+    drums_taken = False
+    for part in parts:
+        if part.role == "drums":
+            if drums_taken:
+                arrangement.warnings.append(f"{part.name}: a second drum kit is left out")
+                continue
+            drums_taken = True
+            channel = DRUM_CHANNEL
+        else:
+            channel = next(channels, -1)
+            if channel < 0:
+                raise BadInput(f"too many instruments: at most {len(MELODIC_CHANNELS)} besides the drums")
+        track = Track(part.name, part.role, channel, 0 if part.role == "drums" else part.program)
+        _setup_controls(track, part, sections, arrangement)
+        if part.role == "drums":
+            band.play_drums(track, [allowed(part, n) is not False for n in range(count)])
+        elif part.role == "bass":
+            band.play_bass(track, part.register, [allowed(part, n) is not False for n in range(count)])
+        elif part.role in ("chords", "pad"):
+            active = []
+            for n in range(count):
+                sheet = allowed(part, n)
+                active.append(sheet if sheet is not None else (part.rank == 0 or n in big))
+            band.play_chords(track, part.name, part.role, part.program, part.register, part.rank, active)
+        elif part.role in ("melody", "lead"):
+            register = _line_register(part, song)
+            if part is singer and sheet_line is not None:
+                for n in vocal or range(count):
+                    if allowed(part, n) is not False:
+                        _play_sheet_line(track, spans[n], sheet_line, bar_beats)
+            elif part is singer:
+                sung = [n for n in vocal if allowed(part, n) is not False]
+                band.play_line(track, part.role, register, sung, lead=False)
+            if part is soloist:
+                solos = [n for n in lead if allowed(part, n) is not False]
+                band.play_line(track, part.role, register, solos, lead=True)
+            if part is not singer and part is not soloist:
+                band.play_counter(track, register, [n for n in big if allowed(part, n) is not False], part.rank)
+            elif part is not singer and not lead:
+                band.play_counter(track, register, [n for n in big if allowed(part, n) is not False], part.rank)
+        elif part.role == "fx":
+            if not band.play_fx(track, part.register) and spans:
+                last = spans[-1]
+                track.add(last.start, last.bars * bar_beats, part.register[0] + 12, 60)
+        arrangement.tracks.append(track)
+    humanize_tracks(
+        [t for t in arrangement.tracks if t.notes], tempo=tempo, bar_beats=bar_beats, seed=seed,
+        timing_ms=kit.style.timing_ms, velocity_sd=kit.style.velocity_sd, push_ms=kit.style.push_ms,
+        backbeats=_backbeats(song.meter),
+    )
+    for track in arrangement.tracks:
+        track.tidy()
+    _check_names(sections, parts, arrangement)
+    return arrangement
+
+
+def _backbeats(meter: str) -> tuple[float, ...]:
+    return {"4/4": (1.0, 3.0), "2/4": (1.0,), "6/8": (1.5,), "12/8": (1.5, 4.5)}.get(meter, ())
+
+
+def _line_register(part: Part, song: Song) -> tuple[int, int]:
+    if song.singer_range is not None and part.role == "melody":
+        return song.singer_range
+    low, high = part.register
+    low = max(low, 55)
+    high = min(high, 88)
+    return (low, high) if high - low >= 12 else ROLE_REGISTER["melody"]
+
+
+def _play_sheet_line(track: Track, span: SectionSpan, notes: Sequence, bar_beats: float) -> None:
+    length = max(n.start + n.duration for n in notes)
+    phrase_bars = max(1, math.ceil(length / bar_beats - 1e-9))
+    section_len = span.bars * bar_beats
+    for rep in range(0, span.bars, phrase_bars):
+        offset = rep * bar_beats
+        for note in notes:
+            at = offset + note.start
+            if at >= section_len:
+                continue
+            track.add(span.start + at, min(note.duration, section_len - at), note.pitch, note.velocity)
+
+
+def _setup_controls(track: Track, part: Part, sections: Sequence[Section], arr: Arrangement) -> None:
+    """Static mix (CC7 volume, CC10 pan, shorter releases) and CC11 per section, ramped."""
+    track.controls += [
+        Control(0.0, CC_VOLUME, ROLE_VOLUME.get(part.role, 96)),
+        Control(0.0, CC_PAN, ROLE_PAN.get(part.role, 64)),
+    ]
+    if part.role in RELEASE_TIMECENTS:
+        track.controls += [Control(0.0, c, v) for c, v in sf2_nrpn(38, RELEASE_TIMECENTS[part.role])]
+    previous: int | None = None
+    for span, sec in zip(arr.sections, sections, strict=True):
+        value = 127
+        for name, level in sec.levels.items():
+            if name.lower() in (part.name.lower(), part.role):
+                value = round(max(0.0, min(1.0, float(level))) * 127)
+                break
+        if previous is None:
+            track.controls.append(Control(0.0, CC_EXPRESSION, value))
+        elif value != previous:
+            for step in range(1, RAMP_STEPS + 1):
+                mix = step / RAMP_STEPS
+                at = span.start + (step - 1) / RAMP_STEPS
+                track.controls.append(Control(at, CC_EXPRESSION, round(previous + (value - previous) * mix)))
+        previous = value
 
 
 def _cycle(sec: Section, song_progression: Sequence[str], key: Key) -> list[str]:

@@ -72,6 +72,8 @@ class SectionSpan:
     energy: int
     index: int = -1
     """Position of the section in the Song sheet (-1 for a made-up preview section)."""
+    details: dict = field(default_factory=dict, compare=False, hash=False)
+    """What the arranger chose here and why: progression, patterns, devices, rule ids."""
 
 
 @dataclass

@@ -59,6 +59,7 @@ def render_arrangement(
         soundfont=None,
         sections=[
             {"name": s.name, "start_s": round(arrangement.seconds(s.start), 3), "bars": s.bars, "energy": s.energy}
+            | s.details  # patterns, devices and rule ids chosen for the section (styled demos)
             for s in arrangement.sections
         ],
         song_s=arrangement.duration_s,
