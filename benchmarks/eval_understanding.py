@@ -258,7 +258,11 @@ def markdown(result: dict[str, Any], scope: str) -> str:
 
 
 def failures_text(failures: list[dict[str, Any]]) -> str:
-    lines = [f"\n## Failures ({len(failures)})"]
+    confusions = Counter((f["expected"]["intent"], f["read"].split(" ", 1)[0])
+                         for f in failures if f["problems"].startswith("intent"))
+    lines = ["\n## Intents confused (expected → read)"]
+    lines += [f"- {want} → {got}: {n}" for (want, got), n in confusions.most_common()] or ["- none"]
+    lines.append(f"\n## Failures ({len(failures)})")
     for f in failures:
         expected = " ".join(f"{k}={_show(v)}" for k, v in f["expected"].items())
         lines.append(f"- [{f['kind']}] {f['text']!r} at {f['stage']}/{f['question'] or '-'}/{f['options']}\n"
