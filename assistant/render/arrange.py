@@ -386,7 +386,7 @@ def _arrange_styled(
     soloist = others[0] if others else singer
     vocal = [n for n in range(count) if kinds[n] in VOCAL]
     lead = [n for n in range(count) if kinds[n] in LEAD
-            or (kinds[n] not in VOCAL and energies[n] >= 3 and kinds[n] not in ("breakdown", "build"))]
+            or (kinds[n] not in VOCAL and energies[n] >= 3 and kinds[n] != "breakdown")]
     big = [n for n in range(count) if kinds[n] in BIG or energies[n] >= 4]
     if not big and count:
         big = [max(range(count), key=lambda n: energies[n])]
@@ -438,7 +438,7 @@ def _arrange_styled(
         arrangement.tracks.append(track)
     humanize_tracks(
         [t for t in arrangement.tracks if t.notes], tempo=tempo, bar_beats=bar_beats, seed=seed,
-        timing_ms=kit.style.timing_ms, velocity_sd=kit.style.velocity_sd, push_ms=kit.style.push_ms,
+        timing_ms=kit.style.timing_ms, velocity_sd=max(6.0, kit.style.velocity_sd), push_ms=kit.style.push_ms,
         backbeats=_backbeats(song.meter),
     )
     for track in arrangement.tracks:

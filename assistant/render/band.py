@@ -44,8 +44,10 @@ def by_energy(patterns: Sequence[Pattern], energy: int, offset: int = 0) -> tupl
     ordered = sorted(patterns, key=lambda p: (sum(len(h) for h in p.lanes.values()), p.id))
     if len(ordered) == 1:
         return ordered[0], ordered[0]
-    if energy >= 4:
+    if energy >= 5:
         index = len(ordered) - 1
+    elif energy == 4:
+        index = max(0, len(ordered) - 2) if len(ordered) > 2 else len(ordered) - 1
     elif energy <= 2:
         index = 0
     else:
@@ -355,7 +357,7 @@ class Band:
             key = LANE_KEYS[lane]
             for hit in hits:
                 offset = hit.step * fill.beats / steps
-                rise = 0.85 + 0.25 * hit.step / steps
+                rise = 0.92 + 0.16 * hit.step / steps
                 velocity = LANE_VELOCITY[lane] * rise * scale * (0.4 if hit.char == "g" else 1.0)
                 track.add(at + offset, fill.beats / steps, key, round(velocity))
 
@@ -363,7 +365,7 @@ class Band:
         size = 0.25 if fast else 0.5
         count = max(1, round(length / size))
         for i in range(count):
-            velocity = (55 + 55 * (i + 1) / count) * scale
+            velocity = (74 + 30 * (i + 1) / count) * scale
             track.add(at + i * size, size, LANE_KEYS["snare"], round(velocity))
 
     def _final_hit(self, track: Track, start: float, scale: float) -> None:
@@ -392,7 +394,8 @@ class Band:
                     track.add(start, self.bar, root, self.velocity(96, 0))
                     continue
                 pattern = alt if bar % 4 == 3 else main
-                self._bass_bar(track, start, pattern, numeral, following, root, register, energy, bar)
+                cadence = self.is_last(number) and bar == span.bars - 2
+                self._bass_bar(track, start, pattern, numeral, following, root, register, energy, bar, cadence)
 
     def _next_numeral(self, number: int, bar: int) -> str:
         plan = self.plans[number]
@@ -403,7 +406,7 @@ class Band:
         return plan.numerals[bar]
 
     def _bass_bar(self, track: Track, start: float, pattern: Pattern, numeral: str, following: str,
-                  root: int, register: tuple[int, int], energy: int, bar: int) -> None:
+                  root: int, register: tuple[int, int], energy: int, bar: int, cadence: bool = False) -> None:
         pcs = self.pcs(numeral)
         next_root = self.in_register(self.bass_pc(following), register)
         if abs(next_root + 12 - root) < abs(next_root - root) and next_root + 12 <= register[1]:
@@ -414,6 +417,8 @@ class Band:
         approach_flip = bar % 2 == 0
         for hit in pattern.lanes["line"]:
             at = self.step_at(hit.step, steps, swing)
+            if cadence and at >= self.bar - 0.51:
+                continue  # a breath before the final hit
             end = min(self.bar, at + hit.length * self.bar / steps)
             char = hit.char
             velocity, length = base + (8 if hit.step == 0 else 0), (end - at) * 0.9
@@ -434,17 +439,20 @@ class Band:
             elif char == "l":
                 pitch = root + ((pcs[2] - pcs[0]) % 12 if len(pcs) > 2 else 7) - 12
             elif char == "a":
-                if next_root == root:
+                if next_root % 12 == root % 12:
                     pitch = root + 7
                 else:
                     pitch = next_root - 1 if (approach_flip or next_root + 1 > register[1]) else next_root + 1
+                    if pitch % 12 == root % 12:  # a half step away already: come from the other side
+                        pitch = next_root + 1 if pitch < next_root else next_root - 1
                 velocity -= 6
             elif char == "s":
-                below = next((next_root - d for d in (1, 2) if (next_root - d) % 12 in self.scale), next_root - 2)
-                pitch = below if next_root != root else root + 2
+                steps_below = [next_root - d for d in (1, 2) if (next_root - d) % 12 in self.scale]
+                below = next((b for b in steps_below if b % 12 != root % 12), next_root + 2)
+                pitch = below if next_root % 12 != root % 12 else root + 2
                 velocity -= 6
             elif char == "d":
-                pitch, velocity, length = root, velocity - 40, min(length, 0.12)
+                pitch, velocity, length = root, velocity - 14, min(length, 0.12)
             else:
                 pitch = root
             while pitch < register[0]:
@@ -538,16 +546,19 @@ class Band:
         return min(options, key=lambda o: sum(min(abs(p - q) for q in previous) for p in o))
 
     def _pad(self, track: Track, start: float, voicing: list[int], energy: int, bar: int) -> None:
-        held = getattr(self, "_held", {})
+        """A held chord, tied over the bar line while it does not change (fewer synth voices),
+        struck again as a whole when it does."""
+        held: dict[int, TimedNote] = getattr(self, "_held", {})
+        same = set(held) == set(voicing) and all(
+            abs(n.start + n.duration - start) < 1e-6 for n in held.values())
+        if same:
+            for note in held.values():
+                note.duration += self.bar
+            return
         now: dict[int, TimedNote] = {}
         for pitch in voicing:
-            before = held.get(pitch)
-            if before is not None and abs(before.start + before.duration - start) < 1e-6:
-                before.duration += self.bar
-                now[pitch] = before
-            else:
-                track.add(start, self.bar, pitch, self.velocity(50 + 5 * energy, bar))
-                now[pitch] = track.notes[-1]
+            track.add(start, self.bar, pitch, self.velocity(50 + 5 * energy, bar))
+            now[pitch] = track.notes[-1]
         self._held = now
 
     def _comp_bar(self, track: Track, start: float, pattern: Pattern, device: str, voicing: list[int],
@@ -647,7 +658,7 @@ class Band:
             start = span.start + (span.bars - 1) * self.bar
             pitch = self.in_register(self.tonic, (register[0] + 12, register[1]))
             for i in range(8):  # a rising sweep, step by step
-                track.add(start + i * self.bar / 8, self.bar / 8, min(127, pitch + i), 50 + 6 * i)
+                track.add(start + i * self.bar / 8, self.bar / 8, min(127, pitch + i), 62 + 3 * i)
             plan.details.setdefault("devices", []).append("riser")
             played = True
         return played
