@@ -454,6 +454,8 @@ class _Plan:
     """Phrase-ending slot index -> "question" or "answer"."""
     shapes: tuple[str, ...] = ("arch",)
     """Each phrase's contour: "arch", "rise", "fall" or "valley"."""
+    shift: float = 0.0
+    """Added to the contour so the line's average sits at the section's centre."""
 
 
 def _choose_forced(slots: list[Slot], lengths: list[int], chords: Sequence[tuple[int, ...]],
@@ -489,6 +491,9 @@ def _choose_forced(slots: list[Slot], lengths: list[int], chords: Sequence[tuple
     shapes = tuple(rng.choice(("arch", "rise", "fall", "valley", "arch")) for _ in lengths)
     plan = _Plan(centre, climax_index, climax_pitch, forced, endings, shapes)
     spans = _phrase_spans(slots)
+    if not lead:
+        raw = [_target(s, total, plan, spans[s.phrase]) for s in slots]
+        plan.shift = centre + 0.5 - sum(raw) / len(raw)
     ends = [i for i, s in enumerate(slots) if s.phrase_end]
     for order, index in enumerate(ends):
         answer = order == len(ends) - 1 or order % 2 == 1
@@ -540,7 +545,7 @@ def _target(slot: Slot, total: float, plan: _Plan, phrase_span: tuple[float, flo
     else:
         rise = (plan.climax_pitch - 3 - plan.centre) * max(0.0, 1 - (slot.start - climax_at)
                                                              / max(EPS, total - climax_at)) - 1
-    return plan.centre + rise + arch
+    return plan.centre + rise + arch + plan.shift
 
 
 def _draw(slots: list[Slot], chords: Sequence[tuple[int, ...]], scale: tuple[int, ...],
