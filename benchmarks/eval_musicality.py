@@ -23,12 +23,17 @@ met (n) or does not apply (-):
 | leap | vocal melody: >= 70 % of leaps (> 4 semitones) turn back by step |
 | rest | vocal melody: a rest (>= an eighth) at least every 4 bars, in every vocal section |
 | peak | vocal melody: the single highest note in the last third, in >= 75 % of vocal sections |
+| rhy | vocal melody: no 1-3 bar rhythm looped: >= 4 distinct bar rhythms per vocal section of 8+ bars (else 3) |
 | voice | chord parts move <= 2.5 semitones per voice on average between chords |
 | appr | bass: >= 25 % of chord changes approached by a step or from the new root's fifth |
 | sync | compound meters: bass and chords within 15 ms of the drums on the beat (mean offset) |
 
-Run: `.venv/bin/python benchmarks/eval_musicality.py [--json] [--no-write] [--no-figures]`.
-Writes benchmarks/RESULTS-musicality.md and piano rolls in benchmarks/figures/ (unless told not to).
+Also `coach melody` over 60 melodies: steps, recovered leaps, rests, climax, rhythm variety,
+dotted-quarter phrasing in 6/8 and 12/8.
+
+Run: `.venv/bin/python benchmarks/eval_musicality.py [--json] [--no-write] [--no-figures] [--readme]`.
+Writes benchmarks/RESULTS-musicality.md and piano rolls in benchmarks/figures/ (unless told not
+to); --readme replaces the figures between the musicality markers in README.md.
 """
 
 from __future__ import annotations
@@ -58,7 +63,7 @@ GHOST_STYLES = ("funk", "r&b", "rnb", "hip-hop", "jazz", "neo-soul", "neo soul",
 SNARES = (37, 38, 39, 40)
 CADENCE_ROOTS = {7: "V", 5: "IV", 10: "bVII", 2: "ii", 8: "bVI", 1: "bII"}
 COLUMNS = ("end", "plays", "mel", "lead", "dens", "lift", "drums", "fills", "ghost", "vel", "feel",
-           "step", "leap", "rest", "peak", "voice", "appr", "sync")
+           "step", "leap", "rest", "peak", "rhy", "voice", "appr", "sync")
 
 
 @dataclass(frozen=True)
@@ -451,6 +456,27 @@ def check_vocal_melody(arr: Arrangement) -> tuple[Check, Check, Check, Check]:
             Check(longest <= 4.0 + 1e-6, f"<= {longest:.1f} bars"), Check(climax >= 0.75, f"{climax:.2f}"))
 
 
+def check_rhythm_variety(arr: Arrangement) -> Check:
+    spans = [s for s in _vocal_spans(arr) if s.bars >= 3]
+    if not spans:
+        return Check(None, "no vocal section")
+    track = _melody_track(arr)
+    if track is None:
+        return Check(False, "no melody")
+    worst = math.inf
+    fails = 0
+    for span in spans:
+        rhythms = set()
+        for b in range(span.bars):
+            start = span.start + b * arr.bar_beats
+            line = _line(_span_notes(track, start - 0.05, start + arr.bar_beats - 0.05))
+            rhythms.add(tuple((round((n.start - start) * 12), round(n.duration * 12)) for n in line))
+        need = 4 if span.bars >= 8 else 3
+        worst = min(worst, len(rhythms) / span.bars * 8)
+        fails += len(rhythms) < need
+    return Check(fails == 0, f">= {worst:.1f}/8 bars")
+
+
 def _bar_sets(arr: Arrangement, track: Track) -> list[tuple[int, ...]]:
     sets: dict[int, set[int]] = {}
     for n in track.notes:
@@ -567,7 +593,8 @@ def measure(arr: Arrangement, style: str, swing: float = 0.5) -> dict[str, Check
         "lead": check_lead_density(arr), "dens": check_chorus_density(arr),
         "lift": check_chorus_lift(arr), "drums": drums, "fills": fills,
         "ghost": check_ghosts(arr, style), "vel": check_velocity(arr), "feel": check_feel(arr, swing),
-        "step": step, "leap": leap, "rest": rest, "peak": peak, "voice": check_voicing(arr),
+        "step": step, "leap": leap, "rest": rest, "peak": peak, "rhy": check_rhythm_variety(arr),
+        "voice": check_voicing(arr),
         "appr": check_bass(arr), "sync": check_sync(arr),
     }
 
@@ -590,6 +617,72 @@ def evaluate(demos: Sequence[Demo] = DEMOS) -> list[DemoResult]:
         )
         results.append(result)
     return results
+
+
+# ---------------------------------------------------------------- coach melody
+
+
+MELODY_KEYS = ("C major", "A minor", "D dorian", "F# major", "Eb minor", "G mixolydian")
+MELODY_METERS = ("4/4", "3/4", "6/8", "12/8")
+
+
+def coach_melody_figures(count: int = 60) -> dict[str, float]:
+    """`coach melody` (compose) over `count` key/meter/seed/range combinations: the issue's
+    melody figures, pooled (steps, recovered leaps) or per melody (rests, climax, rhythms)."""
+    from assistant.composition.melody import compose
+    from assistant.composition.topline import grid
+
+    changes = steps = leaps = recovered = 0
+    no_rest = climax = dotted = compound = 0
+    rhythms: list[int] = []
+    started = time.perf_counter()
+    for i in range(count):
+        meter = MELODY_METERS[i % len(MELODY_METERS)]
+        idea = compose(MELODY_KEYS[i % len(MELODY_KEYS)], None, 8, i, 60, 74 if i % 3 else 72, meter)
+        g = grid(meter)
+        fig = melody_figures(idea.melody.notes, 8 * g.bar, g.bar)
+        changes += int(fig["changes"])
+        steps += int(fig["steps"])
+        leaps += int(fig["leaps"])
+        recovered += int(fig["recovered"])
+        no_rest += fig["longest"] > 4.0 + 1e-6
+        climax += int(fig["climax"])
+        bars = {tuple((round(n.start - b * g.bar, 3), n.duration) for n in idea.melody.notes
+                      if b * g.bar <= n.start < (b + 1) * g.bar) for b in range(8)}
+        rhythms.append(len(bars))
+        if g.compound:
+            compound += 1
+            # every note inside a dotted-quarter pulse, or starting on one (displacement aside)
+            dotted += all(n.start % 1.5 < 1e-9 or n.start % 1.5 + n.duration <= 1.5 + 1e-9
+                          or idea.plan[int(n.start // g.bar)] == "displacement" for n in idea.melody.notes)
+    return {"melodies": count, "step_ratio": steps / changes, "leaps_recovered": recovered / leaps if leaps else 1.0,
+            "without_rest_every_4_bars": no_rest, "single_climax_last_third": climax,
+            "distinct_bar_rhythms_mean": statistics.fmean(rhythms), "distinct_bar_rhythms_min": min(rhythms),
+            "compound_in_dotted_quarters": dotted, "compound": compound,
+            "ms_per_melody": (time.perf_counter() - started) / count * 1000}
+
+
+def melody_markdown(fig: dict[str, float]) -> str:
+    n = int(fig["melodies"])
+    return "\n".join([
+        f"`coach melody` over {n} melodies (6 keys, 4/4 3/4 6/8 12/8, seeds 0-{n - 1}, 8 bars; the issue "
+        "measured 60 before the topline rules):",
+        "",
+        "| | before (issue 12) | now |",
+        "|---|---|---|",
+        f"| moves by step (1-2 semitones, repeats excluded) | 52 % | {fig['step_ratio']:.0%} |",
+        f"| leaps (> 4 semitones) turned back by step | 38 % | {fig['leaps_recovered']:.0%} |",
+        f"| melodies without a rest every 4 bars | 38 of 60 had no rest at all | "
+        f"{int(fig['without_rest_every_4_bars'])} of {n} |",
+        f"| single highest note in the last third | top note ~5 times | "
+        f"{int(fig['single_climax_last_third'])} of {n} |",
+        f"| distinct bar rhythms in 8 bars | 1-3 | {fig['distinct_bar_rhythms_mean']:.1f} "
+        f"(min {int(fig['distinct_bar_rhythms_min'])}) |",
+        f"| 6/8 and 12/8 melodies in dotted quarters | 3/4 rhythms | {int(fig['compound_in_dotted_quarters'])} "
+        f"of {int(fig['compound'])} |",
+        "",
+        f"({fig['ms_per_melody']:.1f} ms a melody.)",
+    ]) + "\n"
 
 
 # ---------------------------------------------------------------- reporting
@@ -644,47 +737,94 @@ def markdown(results: Sequence[DemoResult], seconds: float) -> str:
     return "\n".join(lines) + "\n"
 
 
+README = REPO / "README.md"
+README_START, README_END = "<!-- musicality:start -->", "<!-- musicality:end -->"
+
+
+def readme_section(results: Sequence[DemoResult], melody: dict[str, float]) -> str:
+    """The README's musicality figures: the share, the criteria, one line per demo."""
+    s = summary(results)
+    per = s["per_criterion"]
+    assert isinstance(per, dict)
+    lines = [
+        README_START,
+        f"**{s['met']} of {s['applicable']} criteria met = {s['share']:.2f}** (target ≥ 0.95) over "
+        f"{s['demos']} demos: every genre of `knowledge/genres.toml`, 4/4, 3/4, 6/8 and 12/8, "
+        f"{len({d.mood for d in DEMOS})} moods. Per criterion (met / applicable):",
+        "",
+        "| " + " | ".join(COLUMNS) + " |",
+        "|" + "---|" * len(COLUMNS),
+        "| " + " | ".join(f"{per[c]['met']}/{per[c]['applicable']}" for c in COLUMNS) + " |",
+        "",
+        "| demo | met | not met (measured) |",
+        "|---|---|---|",
+    ]
+    for r in results:
+        missed = ", ".join(f"{k} ({c.value})" for k, c in r.checks.items() if c.ok is False) or "—"
+        lines.append(f"| {r.genre} · {r.demo.mood} · {r.meter} | {r.met}/{r.applicable} | {missed} |")
+    lines += ["", melody_markdown(melody).rstrip(), README_END]
+    return "\n".join(lines)
+
+
+def update_readme(section: str) -> bool:
+    """Replace the text between the musicality markers in README.md; False when absent."""
+    text = README.read_text(encoding="utf-8")
+    if README_START not in text or README_END not in text:
+        return False
+    before, rest = text.split(README_START, 1)
+    _, after = rest.split(README_END, 1)
+    README.write_text(before + section + after, encoding="utf-8")
+    return True
+
+
 def draw_roll(arr: Arrangement, path: Path, title: str) -> None:
-    """A piano roll of every pitched part (drums as ticks below), sections marked."""
+    """A piano roll of every pitched part (the melody on top, drums as ticks below), with the
+    sections shaded and named."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib.patches import Rectangle
+    from matplotlib.collections import PolyCollection
+    from matplotlib.patches import Patch
 
     colours = {"melody": "#d62728", "lead": "#ff7f0e", "chords": "#1f77b4", "pad": "#9467bd",
                "bass": "#2ca02c", "fx": "#8c564b"}
-    fig, ax = plt.subplots(figsize=(16, 5.5), dpi=90)
+    order = {"pad": 0, "chords": 1, "fx": 2, "bass": 3, "lead": 4, "melody": 5}
+    fig, ax = plt.subplots(figsize=(16, 6.5), dpi=80)
     bar = arr.bar_beats
-    low = 127
-    for track in _tracks(arr):
-        if track.is_drums:
-            continue
-        colour = colours.get(track.role, "#7f7f7f")
-        for n in track.notes:
-            ax.add_patch(Rectangle((n.start / bar, n.pitch - 0.4), n.duration / bar, 0.8,
-                                   color=colour, alpha=0.85 if track.role in ("melody", "lead") else 0.45,
-                                   linewidth=0))
-            low = min(low, n.pitch)
-    drums = next((t for t in _tracks(arr) if t.is_drums), None)
-    base = low - 8
-    if drums is not None:
-        rows = {36: 0, 38: 2, 40: 2, 37: 2, 39: 2, 42: 4, 44: 4, 46: 4, 49: 6, 51: 6}
-        for n in drums.notes:
-            ax.plot([n.start / bar], [base - 6 + rows.get(n.pitch, 6) * 0.8], "|", color="black",
-                    markersize=4, alpha=min(1.0, n.velocity / 127 + 0.15))
-    for span in arr.sections:
+    pitched = sorted((t for t in _tracks(arr) if not t.is_drums and t.notes), key=lambda t: order.get(t.role, 2))
+    low = min((n.pitch for t in pitched for n in t.notes), default=36)
+    high = max((n.pitch for t in pitched for n in t.notes), default=84)
+    for index, span in enumerate(arr.sections):
         x = span.start / bar
-        ax.axvline(x, color="black", linewidth=0.8, alpha=0.6)
-        ax.text(x + 0.1, 1.0, f"{span.name} (E{span.energy})", transform=ax.get_xaxis_transform(),
+        if index % 2:
+            ax.axvspan(x, x + span.bars, color="#000000", alpha=0.04, linewidth=0)
+        ax.axvline(x, color="black", linewidth=0.8, alpha=0.5)
+        ax.text(x + 0.15, 1.0, f"{span.name}\nE{span.energy}", transform=ax.get_xaxis_transform(),
                 va="bottom", fontsize=8)
+    for track in pitched:
+        line = track.role in ("melody", "lead")
+        h = 0.45 if line else 0.35
+        boxes = [[(n.start / bar, n.pitch - h), ((n.start + n.duration) / bar, n.pitch - h),
+                  ((n.start + n.duration) / bar, n.pitch + h), (n.start / bar, n.pitch + h)] for n in track.notes]
+        ax.add_collection(PolyCollection(boxes, facecolors=colours.get(track.role, "#7f7f7f"),
+                                         edgecolors="#00000055" if line else "none", linewidths=0.3,
+                                         alpha=1.0 if line else 0.45, zorder=3 if line else 2))
+    drums = next((t for t in _tracks(arr) if t.is_drums and t.notes), None)
+    base = low - 3
+    if drums is not None:
+        rows = {36: 0, 35: 0, 38: 1, 40: 1, 37: 1, 39: 1, 42: 2, 44: 2, 46: 2, 49: 3, 51: 3, 57: 3}
+        xs = [n.start / bar for n in drums.notes]
+        ys = [base - 1.5 - 1.5 * rows.get(n.pitch, 2.5) for n in drums.notes]
+        ax.scatter(xs, ys, s=[2 + n.velocity / 12 for n in drums.notes], c="black", marker="|", linewidths=0.6)
     ax.set_xlim(0, arr.total_beats / bar)
-    ax.set_ylim(base - 8, 100)
+    ax.set_ylim(base - 8, high + 3)
     ax.set_xlabel("bar")
-    ax.set_ylabel("MIDI pitch (drums below)")
-    handles = [Rectangle((0, 0), 1, 1, color=c) for c in colours.values()]
-    ax.legend(handles, list(colours), loc="upper right", fontsize=7, ncol=6)
-    ax.set_title(title, pad=16)
+    ax.set_ylabel("MIDI pitch (drums below: kick, snare, hats, cymbals)")
+    used = {t.role for t in pitched}
+    ax.legend(handles=[Patch(color=c, label=r) for r, c in colours.items() if r in used], loc="lower right",
+              fontsize=8, ncol=6, framealpha=0.9)
+    ax.set_title(title, pad=28)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
@@ -711,14 +851,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--no-write", action="store_true", help=f"do not write {RESULTS.name}")
     parser.add_argument("--no-figures", action="store_true", help="do not draw the piano rolls")
+    parser.add_argument("--readme", action="store_true", help="update the figures in README.md")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     results = evaluate()
     seconds = time.perf_counter() - started
-    text = markdown(results, seconds)
+    melody = coach_melody_figures()
+    text = markdown(results, seconds) + "\n## coach melody\n\n" + melody_markdown(melody)
     if args.json:
         print(json.dumps({
-            "summary": summary(results),
+            "summary": summary(results), "coach_melody": melody,
             "demos": [{"demo": r.demo.label, "genre": r.genre, "meter": r.meter, "tempo": r.tempo,
                        "key": r.key, "sections": r.sections,
                        "checks": {k: {"ok": c.ok, "value": c.value} for k, c in r.checks.items()}}
@@ -728,6 +870,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(text)
     if not args.no_write:
         RESULTS.write_text(text, encoding="utf-8")
+    if args.readme and not update_readme(readme_section(results, melody)):
+        print(f"README.md has no {README_START} ... {README_END} markers", file=sys.stderr)
     if not args.no_figures:
         draw_figures()
     return 0
