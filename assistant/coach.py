@@ -370,6 +370,9 @@ class Coach:
         questions = self._questions()
         ctx = self._ctx()
         index = self.qindex + 1
+        resume = self.memo.pop("~resume", None)
+        if isinstance(resume, int) and resume < index:
+            index = resume  # a question asked out of turn: back to the ones before it
         while index < len(questions):
             handler = self._flow().handler(questions[index])
             if not handler.filled(self.song):
@@ -469,7 +472,8 @@ class Coach:
                                    "Name a stage to revisit it, or `status` for the sheet.")
             return self._finish("", skipped=not self._stage_has_decisions())
         if intent == "goto" and parsed.stage in STAGES:
-            return self._goto(parsed.stage)  # type: ignore[arg-type]
+            reply = self._goto(parsed.stage)  # type: ignore[arg-type]
+            return self._focus(parsed) or reply
         if intent == "restart":
             return self._offer_restart()
         if intent == "suggest":
@@ -892,6 +896,24 @@ class Coach:
             self._set_status(stage, "active")
         return self._enter(stage, revisit=True)
 
+    def _focus(self, command: Command) -> Reply | None:
+        """"Go back, I want to change the instruments": ask that question of the stage."""
+        words = set(command.slots.words)
+        for slot, names in _FOCUS_WORDS.items():
+            if words & names:
+                for index, question in enumerate(self._questions()):
+                    if question.slot == slot:
+                        earlier = [i for i, q in enumerate(self._questions()[:index])
+                                   if not self._flow().handler(q).filled(self.song)]
+                        if earlier:
+                            self._remember({"~resume": earlier[0]})
+                        self.qindex = index
+                        step = self._flow().handler(question).ask(self._ctx(), question)
+                        self._set_choices(step.choices)
+                        title = STAGE_TITLES[self.stage]
+                        return self._reply(f"Back in {title}. {_bold_first_sentence(step.text)}")
+        return None
+
     def _do_undo(self) -> Reply:
         if not self._undo:
             return self._reply(f"Nothing to undo. {self._question_text()}")
@@ -952,6 +974,7 @@ class Coach:
         patch: dict[str, Any] = {}
         decisions = []
         said: list[str] = []
+        check = ""
         if slots.title:
             patch["title"] = slots.title
             said.append(f"the title is now “{slots.title}”")
@@ -974,9 +997,12 @@ class Coach:
             decisions.append(decision("key", f"{song.key.tonic} {slots.mode}", "You changed it."))
             said.append(f"key {song.key.tonic} {slots.mode}")
         if slots.tempo:
+            from assistant.stages.base import tempo_check
+
             patch["tempo"] = slots.tempo
             decisions.append(decision("tempo", f"{slots.tempo:g} bpm", "You changed it."))
             said.append(f"tempo {slots.tempo:g} bpm")
+            check = tempo_check(self._ctx(), slots.tempo).strip()
         elif slots.tempo_delta and song.tempo is None and self.stage == "conception":
             # no tempo yet: "slower" is part of the vibe, and the starting points lean that way
             lean = "slow" if slots.tempo_delta < 0 else "fast"
@@ -1016,6 +1042,8 @@ class Coach:
         except ValueError as error:
             return self._reply(f"That doesn't fit the sheet: {_first_error(error)}")
         text = "Changed: " + "; ".join(said) + "."
+        if slots.tempo and check:
+            text += " " + check
         if "key" in patch and self.song.progression:
             from assistant.stages.music import chord_line
 
@@ -1120,6 +1148,18 @@ _QUESTION_FILLER = frozenset(
     """best good better way ways should need use using song songs music sound sounds make
     making thing things really actually please tell know want like think get getting""".split()
 )
+
+
+# Words that name one question of a stage ("change the instruments" -> instrumentation).
+_FOCUS_WORDS: dict[str, set[str]] = {
+    "instrumentation": {"instruments", "instrument", "lineup", "line", "instrumentation"},
+    "length_s": {"length", "long", "longer", "shorter"},
+    "structure": {"structure", "sections", "form"},
+    "key": {"key"}, "tempo": {"tempo", "bpm", "speed"}, "meter": {"meter", "time"},
+    "progression": {"chords", "progression"}, "melody": {"melody", "motif", "tune"},
+    "title": {"title", "name"}, "genre": {"genre", "style"},
+    "references": {"references", "reference"},
+}
 
 
 def _tip_query(text: str) -> str:

@@ -358,3 +358,29 @@ class PathHandler:
 
     def on_path(self, ctx: Ctx, path: str) -> Step:
         return Step(f"Noted {path}.", answered=True, patch={"+notes": f"File: {path}"})
+
+
+def tempo_check(ctx: Ctx, bpm: float) -> str:
+    """A tempo far outside what the feel, the genre and the story usually take gets a
+    question ("40 bpm is very slow for a workout song — did you mean 140?")."""
+    found = ctx.suggest()
+    if found is None:
+        return ""
+    low, high = found.tempo.range
+    theme = next((t for t in ctx.kb.entries.get("theme", {}).values()
+                  if getattr(t, "name", None) == ctx.song.theme), None)
+    if theme is not None:
+        low, high = getattr(theme, "tempo", (low, high))
+    what = " ".join(x for x in (ctx.song.genre or "", "song") if x)
+    if theme is not None:
+        what = f"{getattr(theme, 'name', 'this')} song"
+    guesses = [g for g in (bpm + 100, bpm * 2, bpm / 2, bpm - 100) if low <= g <= high]
+    if bpm < low * 0.7:
+        head = f"{bpm:g} bpm is very slow for a {what} (usually {low}–{high})."
+    elif bpm > high * 1.4:
+        head = f"{bpm:g} bpm is very fast for a {what} (usually {low}–{high})."
+    else:
+        return ""
+    if guesses:
+        return f" {head} Did you mean {guesses[0]:g}? Say “{guesses[0]:g} bpm” to change it."
+    return f" {head} Keep it if that's the idea — half or double time can work."

@@ -19,6 +19,7 @@ from assistant.stages.base import (
     Step,
     decision,
     examples_line,
+    tempo_check,
 )
 from assistant.stages.composing import range_report, range_step, read_melody, read_range
 from assistant.stages.music import chord_line, read_chords
@@ -96,7 +97,7 @@ class TempoHandler:
             why = f"A {slots.tempo_word} tempo, as you asked."
         if bpm is None:
             return None
-        return Step(f"{bpm:g} bpm.", patch={"tempo": bpm}, answered=True,
+        return Step(f"{bpm:g} bpm.{tempo_check(ctx, bpm)}", patch={"tempo": bpm}, answered=True,
                     decisions=[decision("tempo", f"{bpm:g} bpm", why)])
 
 

@@ -57,7 +57,8 @@ SOURCE_WORDS: tuple[str, ...] = (
     "keyboard", "synth", "drums", "percussion", "violin", "cello", "strings", "saxophone",
     "sax", "trumpet", "flute", "ukulele", "choir", "harmonica", "mandolin", "banjo", "organ",
 )
-_PREFERRED = frozenset({"mood", "genre", "instrument", "term", "tempo_word", "section"})
+# Which sense wins a typo's tie: "violen" is the violin, not violent (a mood word).
+_PREFERRED = {"instrument": 3, "term": 3, "genre": 2, "mood": 2, "tempo_word": 2, "section": 2}
 # Mood words too generic to stand for a mood on their own inside a longer sentence.
 _WEAK = frozenset({"good", "nice", "cool", "fine", "great", "ok", "okay", "light", "heavy",
                    "hard", "soft", "big", "small", "like", "love", "free", "high", "low"})
@@ -96,8 +97,13 @@ class Lexicon:
             vocabulary.update(tokens(normalise(sentence)))
         vocabulary.update(_MUSIC_WORDS)
         english = _english_words()
-        preferred = {phrase for phrase, senses in self.phrases.items() if " " not in phrase
-                     and any(s.type in _PREFERRED for s in senses)}
+        preferred: dict[str, int] = {}
+        for phrase, senses in self.phrases.items():
+            if " " not in phrase:
+                preferred[phrase] = max([_PREFERRED.get(s.type, 0) for s in senses])
+        for cue in self.cues:
+            for word in cue.split():
+                preferred[word] = 4  # commands first: "skp" is skip, not ska
         return Speller(vocabulary, english, preferred)
 
     @cached_property
@@ -133,7 +139,9 @@ def _english_words() -> frozenset[str]:
         text = (_knowledge_dir() / WORDS_FILE).read_text(encoding="utf-8")
     except OSError:
         return frozenset()
-    return frozenset(w for w in text.split() if not w.startswith("#"))
+    words = [w for w in text.splitlines() if w and not w.startswith("#")]
+    # short words deep in the list are chat shorthand ("nxt", "skp"): correct those
+    return frozenset(w for rank, w in enumerate(words) if len(w) > 3 or rank < 5000)
 
 
 _LEXICONS: dict[int, tuple[Any, Lexicon]] = {}
@@ -151,14 +159,17 @@ def lexicon_for(kb: Knowledge) -> Lexicon:
 
 def build(kb: Knowledge) -> Lexicon:
     lex = Lexicon(kb=kb)
+    entries = kb.entries
+    negators = {normalise(w) for m in entries.get("modifier", {}).values()
+                if getattr(m, "kind", "") == "negator" for w in getattr(m, "words", ())}
     for mood in kb.moods:
         for word in (mood.name, mood.id.split(".", 1)[1], *mood.synonyms):
-            if normalise(word) not in _WEAK:
+            # "hate" negates what follows ("I hate slow songs"); it is not a mood there
+            if normalise(word) not in _WEAK and normalise(word) not in negators:
                 lex.add(word, Sense("mood", mood.id))
     for genre in kb.genres:
         for word in (genre.name, genre.id.split(".", 1)[1], *genre.aliases):
             lex.add(word, Sense("genre", genre.id))
-    entries = kb.entries
     for theme in entries.get("theme", {}).values():
         for word in (getattr(theme, "name", ""), *getattr(theme, "cues", ())):
             lex.add(word, Sense("theme", theme.id))

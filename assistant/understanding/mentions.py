@@ -75,7 +75,8 @@ def _modify(mention: Mention, words: list[str], lex: Lexicon, others: list[Menti
     polarity = -1 if negated(words, mention.start, lex, others) else 1
     before = words[max(0, mention.start - 3):mention.start]
     joined = " ".join(before)
-    excess = bool(before) and (before[-1] == "too" or joined.endswith(("too much", "too")))
+    # "too gloomy", "less sad": away from it, and toward its opposite
+    excess = bool(before) and (before[-1] in ("too", "less") or joined.endswith("too much"))
     if excess and before[-2:-1] == ["not"]:  # "not too fast": a softer "not fast"
         excess = False
     degree = 1.0

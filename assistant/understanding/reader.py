@@ -29,6 +29,13 @@ _POLITE = re.compile(
     r"i'd like to|i would like to|i wanna)?\s*"
 )
 _TAIL = re.compile(r"\s+(?:please|thanks|thank you|pls|plz|thx|mate|then|now)$")
+# Themes that are events in a life: in "my best friend passed away" the loss, not the
+# friendship, decides how the song should feel.
+EVENT_THEMES = frozenset(
+    f"theme.{t}" for t in """grief memorial wedding first-dance proposal anniversary new-baby
+    lullaby birthday breakup-sad breakup-angry breakup-relieved moving-away graduation
+    new-year christmas protest war""".split()
+)
 _ROLE_INSTRUMENT = {"drums": "inst.drums", "bass": "inst.bass", "pad": "inst.warm-pad",
                     "chords": "inst.piano"}
 
@@ -68,6 +75,9 @@ def read(text: str, context: Context, lex: Lexicon) -> Command:
     if not viable:
         viable = [("question", 1.0)] if question_form else [("answer", 1.0)]
     intent, p = viable[0]
+    if "title" in found and intent in ("answer", "change", "question"):
+        intent = "change"  # "call it Golden Hour": a name, not a story about summer
+        mentions = [m for m in mentions if not (m.has("theme") or m.has("mood"))]
     why = _why(lex, feats, intent, p, mentions)
     command = _command(intent, raw, fixed, words, mentions, found, context, lex, why)
     if len(viable) > 1:
@@ -98,7 +108,8 @@ def _values(fixed: str, corrected: str, words: list[str], mentions: list[Mention
     chords = V.find_chords(fixed)
     if chords:
         found["chords"] = chords
-    key = None if chords and "key" not in words else V.find_key(fixed)
+    key = None if chords and "key" not in words else V.find_key(fixed) or V.find_key(
+        _recased(words))
     if key is not None:
         found["key"] = key
     tempo = V.find_tempo(fixed) or V.find_tempo(corrected)
@@ -107,7 +118,7 @@ def _values(fixed: str, corrected: str, words: list[str], mentions: list[Mention
     meter = V.find_meter(fixed, corrected)
     if meter is not None:
         found["meter"] = meter
-    length = V.find_length(corrected)
+    length = V.find_length(fixed) or V.find_length(corrected)
     if length is not None:
         found["length"] = length
     elif V.find_length_delta(corrected) is not None:
@@ -126,6 +137,10 @@ def _values(fixed: str, corrected: str, words: list[str], mentions: list[Mention
         found["percent"] = True
     if V._TITLE.match(fixed.strip()):
         found["title"] = V._TITLE.match(fixed.strip()).group("title").strip()  # type: ignore[union-attr]
+    elif context.question == "title":
+        quoted = re.search(r"[\"“']([^\"”']{1,60})[\"”']", fixed)
+        if quoted:
+            found["title"] = quoted.group(1).strip()
     if not (tempo or meter or length or "bars" in found or "percent" in found or chords):
         number = V.find_number(corrected)
         if number is not None:
@@ -149,6 +164,10 @@ def _supports(intent: str, found: dict[str, object], mentions: list[Mention], wo
         return bool(re.search(r"\d", fixed))
     if intent == "chords":
         return "chords" in found
+    if intent == "feedback":
+        # a reaction says which way: a comparative, "too"/"less"/"more" something, a "not"
+        return any(m.has("comparative") or m.excess or m.polarity < 0 for m in mentions) or \
+            any(w in ("more", "less", "too", "even") for w in words)
     if intent == "instruments":
         return "instrument" in kinds or "role" in kinds
     if intent == "arrange":
@@ -213,8 +232,11 @@ def _slots(fixed: str, words: list[str], mentions: list[Mention], found: dict[st
                 if entry.energy:
                     energy_delta = entry.energy
             continue
-        if m.has("theme") and theme is None and m.polarity > 0:
-            theme = m.value("theme")
+        if m.has("theme") and m.polarity > 0:
+            candidate = m.value("theme")
+            if theme is None or (candidate in EVENT_THEMES and theme not in EVENT_THEMES):
+                theme = candidate
+            _extend(moods, _moods_inside(m, lex))
         if m.has("reference"):
             ref = lex.kb.get(m.value("reference")) if lex.kb is not None else None
             references.append(getattr(ref, "name", m.text))
@@ -236,6 +258,8 @@ def _slots(fixed: str, words: list[str], mentions: list[Mention], found: dict[st
         if m.has("tempo_word"):
             word = m.value("tempo_word")
             tempo_word = _flip_tempo(word, m) if m.polarity < 0 else word
+            if m.polarity < 0 and intent == "feedback" and tempo_delta is None:
+                tempo_delta = 10.0 if "slow" in (word or "") else -10.0
             if m.excess:
                 tempo_delta = -10.0 if "fast" in (word or "") else 10.0
                 tempo_word = None
@@ -250,22 +274,24 @@ def _slots(fixed: str, words: list[str], mentions: list[Mention], found: dict[st
         if m.has("instrument") or (m.has("role") and m.value("role") in _ROLE_INSTRUMENT):
             inst = m.value("instrument") or _ROLE_INSTRUMENT[m.value("role") or ""]
             if swap is not None:
-                (remove if m.start < swap else add).append(inst)
+                at, first_goes = swap
+                if (m.start < at) == first_goes:
+                    _extend(remove, [inst])
+                else:
+                    _extend(add, [inst])
             elif removes(words, m):
                 _extend(remove, [inst])
             else:
                 _extend(add, [inst])
-    if swap is not None and swap < 0:  # "X instead of Y": the first is wanted
-        add, remove = remove, add
-    if "instead of" in " ".join(words) and swap is None:
-        pass
     if not references:
         references = _loose_references(fixed, mentions)
     key = found.get("key")
     if not_mode and isinstance(key, tuple) and key[1] == not_mode:
         key = None
     if key is None and not not_mode:
-        mode = V.find_mode_only(fixed)
+        mode = V.find_mode_only(fixed) or next(
+            (m.value("mode") for m in mentions if m.has("mode") and m.polarity > 0
+             and len(words) <= 4), None)
     tempo = found.get("tempo")
     length = found.get("length")
     meter = found.get("meter")
@@ -319,16 +345,17 @@ def _verb_not_section(words: list[str], mention: Mention) -> bool:
         and words[1] in ("the", "a", "it", "that", "some", "all")
 
 
-def _swap_split(words: list[str]) -> int | None:
-    """"swap the piano for a rhodes": the index of "for"/"with" (before it goes out);
-    "a rhodes instead of the piano": minus the index of "instead" (before it comes in)."""
-    text = " ".join(words)
-    if "instead of" in text:
-        return -1 if words.index("instead") > 0 else None
-    if words and (words[0] in SWAPPERS or any(w in SWAPPERS for w in words[:3])):
+def _swap_split(words: list[str]) -> tuple[int, bool] | None:
+    """Where a swap splits the sentence, and whether what comes first goes out: "swap the
+    piano for a rhodes" (before "for": out), "a rhodes instead of the piano" (before
+    "instead": in), "instead of piano use rhodes" (after: in)."""
+    if "instead" in words:
+        at = words.index("instead")
+        return (at, False) if at > 0 else (len(words), True)
+    if any(w in SWAPPERS for w in words[:3]):
         for i, word in enumerate(words):
             if word in ("for", "with", "to", "into") and i > 1:
-                return i
+                return i, True
     return None
 
 
@@ -361,3 +388,22 @@ def _number_in_context(number: int, context: Context, words: list[str], tempo: o
     if not context.options and 40 <= number <= 240 and q in ("", "key", "meter", "vibe", "progression"):
         return float(number), length, meter
     return tempo, length, meter
+
+
+def _moods_inside(mention: Mention, lex: Lexicon) -> list[str]:
+    """"angry breakup": the mood a theme's own phrase names."""
+    found = []
+    for word in mention.text.split():
+        for sense in lex.phrases.get(word, ()):
+            if sense.type == "mood":
+                found.append(sense.value)
+    return found
+
+
+def _recased(words: list[str]) -> str:
+    """Corrected words with a key's letter upper-cased before a mode ("c majr" -> "C major")."""
+    out = list(words)
+    for i, word in enumerate(out[:-1]):
+        if len(word) <= 2 and word[0] in "abcdefg" and out[i + 1] in V.MODE_WORDS:
+            out[i] = word[0].upper() + word[1:]
+    return " ".join(out)

@@ -51,9 +51,9 @@ class Speller:
     """Corrects a word to the nearest vocabulary word when it is not a word at all."""
 
     def __init__(self, vocabulary: Collection[str], english: Collection[str],
-                 preferred: Collection[str] = ()) -> None:
+                 preferred: Mapping[str, int] | None = None) -> None:
         self.vocabulary = sorted({w for w in vocabulary if w.isalpha() and len(w) >= 3})
-        self.preferred = frozenset(preferred)
+        self.preferred = dict(preferred or {})
         """Words that name a mood, genre, instrument or term: they win ties ("chil" -> chill,
         not child)."""
         self.english = frozenset(english)
@@ -77,18 +77,24 @@ def _correct(speller: Speller, word: str) -> str:
     from rapidfuzz.distance import DamerauLevenshtein
 
     limit = 1 if len(word) < 8 else 2
-    best, best_rank = word, (limit + 1, 0, 0)
+    best, best_rank = word, (limit + 1, 0, 0, 0)
     for size in range(len(word) - limit, len(word) + limit + 1):
         for target in speller._by_len.get(size, ()):
             distance = DamerauLevenshtein.distance(squeezed, target, score_cutoff=limit)
             if distance > limit:
                 continue
-            # fewer edits, then a longer shared start ("hapy" -> happy, not hazy), then a
-            # music word over any other
-            rank = (distance, -_shared_start(word, target), -(target in speller.preferred))
+            # fewer edits, then a command or music word over any other, then letters left
+            # out ("nxt" -> next, not "not"), then a longer shared start ("hapy" -> happy)
+            rank = (distance, -speller.preferred.get(target, 0), -_subsequence(word, target),
+                    -_shared_start(word, target))
             if rank < best_rank:
                 best, best_rank = target, rank
     return best if best_rank[0] <= limit else word
+
+
+def _subsequence(short: str, long: str) -> bool:
+    letters = iter(long)
+    return all(ch in letters for ch in short)
 
 
 def _shared_start(a: str, b: str) -> int:

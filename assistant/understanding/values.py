@@ -163,7 +163,7 @@ _DELTA = re.compile(
     re.IGNORECASE,
 )
 _TRANSPOSE = re.compile(
-    r"\b(?:transpose|shift|move|take)\s+(?:it\s+|everything\s+|the song\s+|the key\s+)?"
+    r"(?:\b(?:transpose|shift|move|take|bump|put)\s+(?:it\s+|everything\s+|the song\s+|the key\s+)?|^)"
     r"(up|down)\s+(?:by\s+)?(?:(\d{1,2}|one|two|three|four|five|six|seven|a|an|half an?)\s*)?"
     r"(semitones?|half[- ]?steps?|whole[- ]?steps?|tones?|steps?|octaves?|minor third|"
     r"major third|third|fourth|fifth|keys?)?",
