@@ -548,74 +548,101 @@ def _target(slot: Slot, total: float, plan: _Plan, phrase_span: tuple[float, flo
     return plan.centre + rise + arch + plan.shift
 
 
+_MOVE_COST = tuple(_move_cost(m) for m in range(10))
+
+
 def _draw(slots: list[Slot], chords: Sequence[tuple[int, ...]], scale: tuple[int, ...],
           low: int, high: int, plan: _Plan, motif_moves: list[int], rng: random.Random,
           pool_of: dict[int, tuple[tuple[int, ...], tuple[int, ...], frozenset[int]]],
           lead_pool: tuple[int, ...] | None, family: str) -> list[int]:
+    """The line, note by note: the cheapest candidate under the rules' costs (see the module
+    docstring); fixed notes (climax, phrase endings) are looked ahead to."""
     total = slots[-1].start + slots[-1].duration
     spans = _phrase_spans(slots)
-    forced_after = sorted(plan.forced)
+    forced = plan.forced
+    climax = plan.climax_pitch
+    # the next fixed note after each slot
+    upcoming: list[int | None] = [None] * len(slots)
+    following: int | None = None
+    for i in range(len(slots) - 1, -1, -1):
+        upcoming[i] = following
+        if i in forced:
+            following = i
     pitches: list[int] = []
     previous = int(round(plan.centre))
     last_move = 0
     jazz = family in ("jazz", "blues")
     leap_penalty = 0.6 if lead_pool is not None else 1.0
+    random_ = rng.random
+    move_cost = _MOVE_COST
     for i, slot in enumerate(slots):
         line, chord_pitches, tones = pool_of[slot.bar]
-        if i in plan.forced:
-            pitch = plan.forced[i]
+        if i in forced:
+            pitch = forced[i]
             if pitches:
                 last_move = pitch - previous
             pitches.append(pitch)
             previous = pitch
             continue
         target = _target(slot, total, plan, spans[slot.phrase])
-        nxt = next((j for j in forced_after if j > i), None)
+        nxt = upcoming[i]
         pool = lead_pool if lead_pool is not None and not slot.strong else line
-        candidates = [p for p in pool if abs(p - previous) <= 9 and p < plan.climax_pitch] if pitches \
-            else [p for p in chord_pitches if p < plan.climax_pitch]
+        started = bool(pitches)
+        if started:
+            candidates = [p for p in pool if -9 <= p - previous <= 9 and p < climax]
+        else:
+            candidates = [p for p in chord_pitches if p < climax]
         if not candidates:
-            candidates = [p for p in line if p < plan.climax_pitch] or list(line)
+            candidates = [p for p in line if p < climax] or list(line)
+        before = pitches[-2] if len(pitches) >= 2 else None
+        leapt = abs(last_move) > 4
+        thirds = abs(last_move) >= 3
+        strong, on_pulse = slot.strong, slot.on_pulse
+        motif_goal = None
+        if 0 < slot.motif_index <= len(motif_moves):
+            motif_goal = slot.motif_sign * motif_moves[slot.motif_index - 1]
+        goal = forced[nxt] if nxt is not None else 0
+        ahead = nxt - i if nxt is not None else 0
         best, best_cost = candidates[0], math.inf
         for p in candidates:
             move = p - previous
-            cost = _move_cost(move) * (leap_penalty if abs(move) > 2 else 1.0) if pitches else 0.0
-            if pitches and abs(last_move) > 4:
-                if not (1 <= abs(move) <= 2 and move * last_move < 0):
-                    cost += 9.0
-            elif pitches and abs(last_move) >= 3 and abs(move) >= 3 and move * last_move > 0:
+            size = move if move >= 0 else -move
+            cost = 0.0
+            if started:
+                cost = move_cost[size] * (leap_penalty if size > 2 else 1.0)
+                if leapt:
+                    if not (1 <= size <= 2 and move * last_move < 0):
+                        cost += 9.0
+                elif thirds and size >= 3 and move * last_move > 0:
+                    cost += 1.2
+                if before is not None:
+                    if p == previous == before:
+                        cost += 3.0
+                    elif p == before and p != previous:
+                        cost += 0.9  # no see-sawing between two notes
+                if move and last_move and move * last_move > 0 and size <= 2:
+                    cost -= 0.35  # a run keeps going
+            if p % 12 in tones:
+                if not strong and not on_pulse:
+                    cost -= 0.2
+            elif strong:
+                cost += 7.0
+            elif on_pulse:
                 cost += 1.2
-            if len(pitches) >= 2 and p == pitches[-1] == pitches[-2]:
-                cost += 3.0
-            if len(pitches) >= 2 and p == pitches[-2] and p != previous:
-                cost += 0.9  # no see-sawing between two notes
-            if pitches and move and last_move and move * last_move > 0 and abs(move) <= 2:
-                cost -= 0.35  # a run keeps going
-            is_tone = p % 12 in tones
-            if slot.strong:
-                cost += 0.0 if is_tone else 7.0
-            elif slot.on_pulse:
-                cost += 0.0 if is_tone else 1.2
-            elif is_tone:
-                cost -= 0.2
-            if jazz and not slot.on_pulse and nxt == i + 1:
-                # a chromatic approach into the next target note
-                if abs(plan.forced[nxt] - p) == 1:
-                    cost -= 1.5
             cost += 0.28 * abs(p - target)
-            if slot.motif_index > 0 and slot.motif_index - 1 < len(motif_moves):
-                cost += 0.5 * abs(move - slot.motif_sign * motif_moves[slot.motif_index - 1])
+            if motif_goal is not None:
+                cost += 0.5 * abs(move - motif_goal)
             if nxt is not None:
-                goal = plan.forced[nxt]
                 gap = abs(goal - p)
-                ahead = nxt - i
                 if ahead == 1:
                     cost += 1.3 * max(0, gap - 2) + (1.5 if gap == 0 else 0.0)
-                    if pitches and abs(move) > 4 and not (1 <= gap <= 2 and (goal - p) * move < 0):
+                    if started and size > 4 and not (1 <= gap <= 2 and (goal - p) * move < 0):
                         cost += 6.0  # the leap would not be turned back
+                    if jazz and not on_pulse and gap == 1:
+                        cost -= 1.5  # a chromatic approach into the next fixed note
                 elif ahead <= 4:
                     cost += (0.9 / ahead) * max(0, gap - 2 * ahead)
-            cost += rng.random() * 0.7
+            cost += random_() * 0.7
             if cost < best_cost:
                 best, best_cost = p, cost
         if pitches:
@@ -659,6 +686,7 @@ def _arp_line(slots: list[Slot], pool_of: dict[int, tuple[tuple[int, ...], tuple
 
 
 GOOD_SCORE = 0.75 + 0.85 + 0.5 + 0.5 * 0.9
+ATTEMPTS = 4
 
 
 def line_score(slots: Sequence[Slot], pitches: Sequence[int],
@@ -747,23 +775,23 @@ def topline(
     if lead and family in ("blues", "rock"):
         lead_pool = _lead_pool(scale, tonic, family, low, high)
     best: tuple[float, list[Slot], list[int], _Plan, list[int], list[_Cell]] | None = None
-    for _attempt in range(6):
+    for _attempt in range(ATTEMPTS):
         sub = random.Random(rng.random())
         slots, lengths, rhythms = rhythm_plan(bars, meter, sub, energy, motif_rhythm=use_motif,
                                               lead=lead, short_phrases=short)
         if not slots:
             continue
-        score, pitches, plan = draw_line(slots, lengths, chords, tonic, scale, low, high, centre,
-                                         kind, sub, lead=lead, family=family,
-                                         motif_moves=motif_moves if use_motif else [],
-                                         lead_pool=lead_pool, pool_of=pool_of)
+        quality, pitches, plan = draw_line(slots, lengths, chords, tonic, scale, low, high, centre,
+                                           kind, sub, lead=lead, family=family,
+                                           motif_moves=motif_moves if use_motif else [],
+                                           lead_pool=lead_pool, pool_of=pool_of)
         if len(slots) >= 3 * bars or lead:
-            score += 0.3  # >= 3 notes a bar
-        if not lead:  # sit where the section's register says (the chorus lift depends on it)
-            score -= 0.12 * max(0.0, abs(sum(pitches) / len(pitches) - centre - 0.5) - 0.5)
+            quality += 0.3  # >= 3 notes a bar
+        off = 0.0 if lead else max(0.0, abs(sum(pitches) / len(pitches) - centre - 0.5) - 0.5)
+        score = quality - 0.12 * off  # sit where the section's register says (the chorus lift)
         if best is None or score > best[0] + EPS:
             best = (score, slots, pitches, plan, lengths, list(rhythms))
-        if score >= GOOD_SCORE + 0.3 - EPS:
+        if quality >= GOOD_SCORE + 0.3 - EPS and off <= 1.0:
             break
     if best is None:
         return Topline([], [], [])
