@@ -322,7 +322,7 @@ class Band:
                     if "snare roll" not in plan.details["devices"]:
                         plan.details["devices"].append("snare roll")
                 elif fill is not None:
-                    self._fill(track, start + fill_from, fill, scale)
+                    self._fill(track, start + fill_from, fill, scale, breakdown)
                     plan.details.setdefault("fills", []).append(fill.id)
                 if bar == 0 and kit.style.crash and energy >= 4 and not breakdown:
                     track.add(start, 2.0, LANE_KEYS["crash"], round(104 * scale))
@@ -351,9 +351,11 @@ class Band:
         if variant and not breakdown:  # a pickup on the phrase's last bar
             track.add(start + self.bar - 0.5, 0.25, LANE_KEYS["kick"], round(90 * scale))
 
-    def _fill(self, track: Track, at: float, fill: Pattern, scale: float) -> None:
+    def _fill(self, track: Track, at: float, fill: Pattern, scale: float, breakdown: bool = False) -> None:
         steps = fill.steps or 1
         for lane, hits in fill.lanes.items():
+            if breakdown and lane in ("kick", "tom_low"):
+                continue
             key = LANE_KEYS[lane]
             for hit in hits:
                 offset = hit.step * fill.beats / steps
