@@ -717,7 +717,27 @@ def draw_line(slots: list[Slot], lengths: Sequence[int], chords: Sequence[tuple[
         pitches = _draw(slots, chords, scale, low, high, plan, list(motif_moves), rng, pool_of,
                         lead_pool, family)
         _repair_strong_beats(slots, pitches, pool_of, plan)
+        if lead and family in ("jazz", "blues"):
+            _approach_notes(slots, pitches, plan, rng, low)
     return line_score(slots, pitches, pool_of), pitches, plan
+
+
+def _approach_notes(slots: Sequence[Slot], pitches: list[int], plan: _Plan, rng: random.Random,
+                    low: int) -> None:
+    """Jazz and blues lines: the off-beat note before a strong-beat chord tone becomes a
+    chromatic approach a semitone below (or above) it, about half the time."""
+    for k in range(1, len(slots)):
+        slot, before = slots[k], slots[k - 1]
+        if not slot.on_pulse or before.on_pulse or before.phrase_end or k - 1 in plan.forced:
+            continue
+        if abs(before.start + before.duration - slot.start) > EPS or rng.random() < 0.5:
+            continue
+        target = pitches[k]
+        for approach in (target - 1, target + 1):
+            prior = pitches[k - 2] if k >= 2 else approach
+            if approach >= low and approach < plan.climax_pitch and abs(approach - prior) <= 2:
+                pitches[k - 1] = approach
+                break
 
 
 def _repair_strong_beats(slots: Sequence[Slot], pitches: list[int],
