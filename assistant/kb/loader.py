@@ -183,7 +183,7 @@ class Knowledge:
                     for key in _variants(word):
                         table.setdefault(key, inst)
         for key, inst in list(table.items()):  # "synths", "pads", "congas"
-            if key[-1:].isalpha() and not key.endswith("s"):
+            if key[-1:].isalnum() and not key.endswith("s"):  # "808s" too
                 table.setdefault(key + "s", inst)
         return table
 
