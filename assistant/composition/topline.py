@@ -133,10 +133,13 @@ def grid(meter: str) -> Grid:
         strong = (0.0, (pulses // 2) * pulse) if pulses % 2 == 0 else (0.0,)
         return Grid(bar, units, strong, pulse, True)
     if den >= 8:  # 3/8, 5/8, 7/8: groups of two and three eighths
-        groups = [3] if num == 3 else [2] * ((num - 3) // 2) + [3] if num % 2 else [2] * (num // 2)
+        if num <= 3:
+            groups = [num]
+        else:
+            groups = [2] * ((num - 3) // 2) + [3] if num % 2 else [2] * (num // 2)
         units = tuple(g * beat for g in groups)
         return Grid(bar, units, (0.0,), beat * 2, False)
-    if num == 3:
+    if num <= 3:
         return Grid(bar, (bar,), (0.0,), beat, False)
     if num % 2 == 0:
         units = (2 * beat,) * (num // 2)
@@ -363,8 +366,10 @@ def _pools(scale: tuple[int, ...], chord: tuple[int, ...], low: int, high: int
         if tone not in pcs:
             pcs -= {(tone - 1) % 12, (tone + 1) % 12} - tones
             pcs.add(tone)
-    line = tuple(p for p in range(low, high + 1) if p % 12 in pcs)
+    line = tuple(p for p in range(low, high + 1) if p % 12 in pcs) or tuple(range(low, high + 1))
     chord_pitches = tuple(p for p in line if p % 12 in tones)
+    if not chord_pitches:  # no tone of the chord in a narrow range: any note of the line
+        chord_pitches, tones = line, frozenset(p % 12 for p in line)
     return line, chord_pitches, tones
 
 
@@ -548,7 +553,7 @@ def _target(slot: Slot, total: float, plan: _Plan, phrase_span: tuple[float, flo
     return plan.centre + rise + arch + plan.shift
 
 
-_MOVE_COST = tuple(_move_cost(m) for m in range(10))
+_MOVE_COST = tuple(_move_cost(m) + 0.5 * max(0, m - 9) for m in range(128))
 
 
 def _draw(slots: list[Slot], chords: Sequence[tuple[int, ...]], scale: tuple[int, ...],
