@@ -178,3 +178,26 @@ def test_rules_are_data() -> None:
     rules = melody_rules()
     assert len(rules) >= 8
     assert all(rule.id.startswith("melody.") and len(rule.why) > 20 for rule in rules.values())
+
+
+def test_random_input_stays_in_bounds() -> None:
+    import random
+
+    rng = random.Random(5)
+    modes = ("major", "minor", "dorian", "phrygian", "lydian", "mixolydian", "locrian")
+    for _ in range(200):
+        bars = rng.randint(1, 12)
+        chords = [tuple(rng.sample(range(12), rng.randint(1, 5))) for _ in range(bars)]
+        low = rng.randint(30, 90)
+        high = low + rng.randint(5, 30)
+        meter = rng.choice(("4/4", "3/4", "6/8", "12/8", "5/4", "7/8", "1/4", "2/2"))
+        line = topline(chords, Key(tonic=rng.choice("CDEFGAB"), mode=rng.choice(modes)), meter,  # type: ignore[arg-type]
+                       section=rng.choice(("verse", "chorus", "solo", "drop", "x")), energy=rng.randint(1, 5),
+                       seed=rng.randint(0, 999), register=(low, high), role=rng.choice(("vocal", "lead")),
+                       style=rng.choice(("jazz", "edm", "rock", "blues", "")))
+        bar = grid(meter).bar
+        assert line.notes
+        for a, b in zip(line.notes, line.notes[1:], strict=False):
+            assert a.start + a.duration <= b.start + 1e-9
+        assert all(low <= n.pitch <= min(127, high) and n.start + n.duration <= bars * bar + 1e-9
+                   for n in line.notes)
