@@ -263,3 +263,31 @@ def test_a_differs_from_to_a_missing_term_and_a_two_paragraph_definition_are_nam
     _break(folder, "glossary.toml", 'definition = "LUFS (Loudness', 'definition = "LUFS.\\n\\n(Loudness')
     error = _error(folder)
     assert (error.entry_id, error.field) == ("term.lufs", "definition")
+
+
+# --- the glossary and the themes must not hide what the reader needs from a sentence ---
+
+@pytest.mark.parametrize(("text", "kind", "value"), [
+    ("play the chorus", "section", "chorus"),
+    ("make the intro shorter", "section", "intro"),
+    ("cut the bridge", "section", "bridge"),
+    ("the drop needs more energy", "section", "drop"),
+    ("not in a minor key", "mode", "minor"),
+    ("something in a major key", "mode", "major"),
+    ("add an 808 bass", "instrument", "inst.808"),
+    ("add some jingle bells", "instrument", None),
+    ("more bass drum", "instrument", None),
+    ("let's work on the song structure", "stage", "arrangement"),
+    ("make it like lofi beats", "genre", "genre.lo-fi"),
+])
+def test_a_longer_alias_or_cue_does_not_swallow_a_word_the_reader_needs(
+    text: str, kind: str, value: str | None
+) -> None:
+    lexicon = pytest.importorskip("assistant.understanding.lexicon")
+    mentions = pytest.importorskip("assistant.understanding.mentions")
+    words = pytest.importorskip("assistant.understanding.text")
+    lex = lexicon.build(_kb())
+    found = mentions.tag(words.tokens(words.normalise(text)), lex)
+    values = [m.value(kind) for m in found if m.has(kind)]
+    assert values, (text, [(m.text, m.senses) for m in found])
+    assert value is None or value in values, (text, values)
