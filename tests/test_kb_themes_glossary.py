@@ -279,6 +279,9 @@ def test_a_differs_from_to_a_missing_term_and_a_two_paragraph_definition_are_nam
     ("more bass drum", "instrument", None),
     ("let's work on the song structure", "stage", "arrangement"),
     ("make it like lofi beats", "genre", "genre.lo-fi"),
+    ("add a synth pad", "instrument", None),
+    ("the bass line is too busy", "role", "bass"),
+    ("slow it down with some triplet hi hats", "instrument", None),
 ])
 def test_a_longer_alias_or_cue_does_not_swallow_a_word_the_reader_needs(
     text: str, kind: str, value: str | None
