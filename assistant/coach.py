@@ -46,21 +46,24 @@ UNDO_DEPTH = 12
 RESTART = "coach-restart"
 """The action of the "start over" offer's choices (not a stage tool)."""
 
-HELP = """**What you can say**
+HELP = """**What you can say** — in your own words; typos are fine
 
-- describe the song: *“dark but danceable”*, *“like a lo-fi study beat”*, *“in A minor”*,
-  *“90 bpm”*, *“6/8”*, *“about 3 minutes”*
+- describe the song: *“dark but danceable”*, *“a song for my grandma's funeral”*,
+  *“like Taylor Swift but sadder”*, *“in A minor”*, *“90 bpm”*, *“6/8”*, *“about 3 minutes”*
+- react to what I offer: *“too gloomy”*, *“brighter”*, *“even slower”*, *“less cheesy”*
 - pick an option: `2`, *“the second one”* · `more` · `why 2` · `play 2`
   (or `play` for the song so far)
 - move around: `back`, `skip`, `next` (next stage), *“let's do mixing”*, `undo`, `status`
 - change things: *“change the key to D”*, *“make it faster”*, *“transpose up 2”*,
-  *“call it Night Drive”*
+  *“call it Night Drive”*, *“not in minor”*, chords by name: *“G D Em C”*
+- instruments, any time: *“no drums”*, *“add a rhodes”*, *“swap the piano for strings”*
 - arrange: *“add a pre-chorus”*, *“make the verse 16 bars”*, *“drop the bridge”*,
   *“duplicate the chorus”*, *“no drums in the intro”*, *“bring the bass down to 60% in the
   verse”*
 - name a file to work on it: a take (*“takes/vocal.wav”*, *“piano.mid”*) or your bounced mix
-- ask: *“what is a bridge?”*, *“what comes after Am F?”*, *“how loud should my vocals be?”*
-  — I answer, then we carry on
+- ask: *“what is sidechain?”*, *“difference between mixing and mastering”*, *“how do I
+  record vocals?”*, *“what comes after Am F?”* — I answer, then we carry on
+- `export` (or *“export to ~/songs”*): the sheet, the MIDI and a demo in a folder
 - *“start over”*: a new song (this one stays saved) or this one from the top
 - `checklist` for the stage's checklist, `tick 2` when an item is done
 - `quit` to leave (everything is saved)"""
@@ -969,6 +972,14 @@ class Coach:
     def _change(self, parsed: Parsed) -> Reply:
         from assistant.stages.base import decision
 
+        question = None if self.done else self._question()
+        if question is not None:  # "make it 3 minutes" at the length question answers it
+            step = self._flow().handler(question).answer(self._ctx(), question, parsed)
+            if step is not None and step.answered:
+                extra = self._extra_changes(parsed, step.patch)
+                if extra:
+                    step.text = f"{step.text} {extra}"
+                return self._take_step(step)
         slots = parsed.slots
         song = self.song
         patch: dict[str, Any] = {}

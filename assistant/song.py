@@ -36,7 +36,7 @@ STAGE_TITLES: dict[str, str] = {
 }
 
 DECISION_FIELDS: frozenset[str] = frozenset({
-    "moods", "genre", "references", "length", "title", "key", "tempo", "meter", "progression",
+    "moods", "theme", "genre", "references", "length", "title", "key", "tempo", "meter", "progression",
     "melody", "melody idea", "singer range", "structure", "instrumentation", "sources",
     "click", "backing track", "take", "take check", "quantize", "target", "mix analysis",
     "master preview",

@@ -23,24 +23,14 @@ from corpus import held_out, load_cases  # noqa: E402
 
 from assistant.kb.loader import load_knowledge  # noqa: E402
 from assistant.understanding import reader  # noqa: E402
-from assistant.understanding.features import Context, features  # noqa: E402
+from assistant.understanding.features import Context  # noqa: E402
 from assistant.understanding.lexicon import MODEL_FILE, build  # noqa: E402
-from assistant.understanding.mentions import tag  # noqa: E402
 from assistant.understanding.model import scores, train  # noqa: E402
-from assistant.understanding.text import clean_raw, correct_tokens, fix_digits, normalise, tokens  # noqa: E402
 
 
 def featurise(text: str, context: Context, lex) -> list[str]:  # type: ignore[no-untyped-def]
-    raw = clean_raw(text)
-    fixed = fix_digits(raw)
-    words = correct_tokens(tokens(normalise(fixed)), lex.speller)
-    cue = lex.cues.get(reader.cue_phrase(words))
-    mentions = tag(words, lex)
-    found = reader._values(fixed, " ".join(words), words, mentions, context)
-    question_form = raw.rstrip().endswith("?") or bool(words and words[0] in (
-        "what", "what's", "whats", "how", "why", "which", "wat", "should", "can",
-        "could", "does", "do", "is", "are", "explain", "difference"))
-    return features(words, mentions, sorted(found), context, cue, question_form)
+    seen = reader.analyse(text, context, lex)
+    return seen.feats if seen is not None else ["bias"]
 
 
 def main() -> int:

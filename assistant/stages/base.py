@@ -176,7 +176,8 @@ class SlotHandler(Protocol):
     def answer(self, ctx: Ctx, question: Question, parsed: Parsed) -> Step | None: ...
 
 
-TOOL_INTENTS = frozenset({"answer", "question", "change", "yes", "no", "tool", "chords"})
+TOOL_INTENTS = frozenset({"answer", "question", "change", "yes", "no", "tool", "chords",
+                          "suggest"})
 """The intents every hook is offered; commands ("next", "more"...) only when it asks."""
 
 

@@ -234,7 +234,7 @@ def run_next_chord(ctx: Ctx, parsed: Parsed) -> Step | None:
         line = chord_line(ctx.song.progression, ctx.song.key)
         return Step(f"Keeping {line}.", answered=ctx.slot == "progression",
                     then_ask=ctx.slot != "progression", memo={BUILDING: None})
-    if parsed.intent not in ("answer", "question") or not _NEXT.search(text):
+    if parsed.intent not in ("answer", "question", "tool", "chords") or not _NEXT.search(text):
         return None
     after = _AFTER.search(parsed.text)
     typed, back = read_typed_chords(after.group("tail")) if after else ([], True)
@@ -358,7 +358,8 @@ def melody_text(melody: Melody) -> str:
 
 # --- motifs -----------------------------------------------------------------------------------
 def run_motif(ctx: Ctx, parsed: Parsed) -> Step | None:
-    if parsed.intent not in ("answer", "question", "yes") or not _MOTIF.search(_clean(parsed.text)):
+    if parsed.intent not in ("answer", "question", "yes", "tool", "suggest") or not _MOTIF.search(
+            _clean(parsed.text)):
         return None
     if read_melody(parsed.text):
         return None  # typed notes: the melody question keeps them
@@ -449,7 +450,7 @@ def range_step(ctx: Ctx, low: int, high: int, *, answered: bool) -> Step:
 def run_typed_melody(ctx: Ctx, parsed: Parsed) -> Step | None:
     """Notes typed while another question is open ("A4 G4 F4 E4/2" when asked for chords):
     kept as the melody, and the question asked again. The melody question reads its own."""
-    if ctx.slot in ("melody", "singer_range") or parsed.intent != "answer":
+    if ctx.slot in ("melody", "singer_range") or parsed.intent not in ("answer", "tool"):
         return None
     melody = read_melody(parsed.text)
     if melody is None:

@@ -190,7 +190,7 @@ class MelodyHandler:
             )
         if parsed.intent == "no":
             return Step("No melody yet — fine; it can come later.", answered=True)
-        if parsed.intent == "answer" and len(parsed.text.split()) >= 2:
+        if parsed.intent in ("answer", "tool") and len(parsed.text.split()) >= 2:
             return Step(
                 f"Noted: “{parsed.text.strip()}”.", answered=True,
                 patch={"+notes": f"Melody idea: {parsed.text.strip()}"},

@@ -249,7 +249,7 @@ def settings_from_text(text: str, take: dict[str, Any]) -> tuple[str, float, flo
 
 def run_take(ctx: Ctx, parsed: Parsed) -> Step | None:
     text = " ".join(parsed.text.lower().strip(" .!?").split())
-    if parsed.slots.path and parsed.intent in ("answer", "question", "change"):
+    if parsed.slots.path and parsed.intent in ("answer", "question", "change", "tool"):
         return take_step(ctx, parsed.slots.path, answered=ctx.slot == "take")
     take = ctx.memo.get(TAKE) or {}
     if take.get("kind") != "midi":

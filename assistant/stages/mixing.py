@@ -416,7 +416,7 @@ _MORE = re.compile(r"^(?:next|more|more advice|next advice|go on|continue|what e
 def run_mix(ctx: Ctx, parsed: Parsed) -> Step | None:
     text = " ".join(parsed.text.lower().strip(" .!?").split())
     intent = parsed.intent
-    if parsed.slots.path and intent in ("answer", "question", "change"):
+    if parsed.slots.path and intent in ("answer", "question", "change", "tool"):
         return mix_step(ctx, parsed.slots.path)
     mix = ctx.memo.get(MIX)
     if not mix:
@@ -436,7 +436,7 @@ def run_mix(ctx: Ctx, parsed: Parsed) -> Step | None:
         return master_step(ctx, text)
     if ctx.memo.get(OFFER) and intent == "no":
         return checklist_step(ctx)
-    if intent in ("answer", "question") and _MASTER.search(text) and not _is_tip_question(text):
+    if intent in ("answer", "question", "tool") and _MASTER.search(text) and not _is_tip_question(text):
         return master_step(ctx, text)
     return None
 

@@ -233,7 +233,7 @@ def take_report(result: dict[str, Any]) -> str:
 
 
 def run_take(ctx: Ctx, parsed: Parsed) -> Step | None:
-    if parsed.intent not in ("answer", "question", "change") or not parsed.slots.path:
+    if parsed.intent not in ("answer", "question", "change", "tool") or not parsed.slots.path:
         return None
     return take_step(ctx, parsed.slots.path, answered=ctx.slot == "take")
 

@@ -61,7 +61,8 @@ SOURCE_WORDS: tuple[str, ...] = (
 _PREFERRED = {"instrument": 3, "term": 3, "genre": 2, "mood": 2, "tempo_word": 2, "section": 2}
 # Mood words too generic to stand for a mood on their own inside a longer sentence.
 _WEAK = frozenset({"good", "nice", "cool", "fine", "great", "ok", "okay", "light", "heavy",
-                   "hard", "soft", "big", "small", "like", "love", "free", "high", "low"})
+                   "hard", "soft", "big", "small", "like", "love", "free", "high", "low", "down",
+                   "up", "breakup", "break up", "crying"})
 
 
 @dataclass
@@ -124,7 +125,8 @@ _MUSIC_WORDS = frozenset(
     """bpm tempo key chord chords progression melody verse chorus bridge intro outro
     instrumental drums bass guitar piano vocals lyrics song songs track beat mix master
     mixing mastering record recording export faster slower brighter darker happier sadder
-    minor major swing quantize transpose semitone semitones minutes seconds bars""".split()
+    minor major swing quantize transpose semitone semitones minutes seconds bars
+    filepath""".split()
 )
 
 

@@ -10,7 +10,7 @@ options on screen: pick option 1, or a tempo?), the command is "clarify" with bo
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from assistant.dialogue import INTENTS, Command, Slots
 from assistant.understanding import values as V
@@ -21,6 +21,9 @@ from assistant.understanding.mentions import SWAPPERS, Mention, removes, tag
 from assistant.understanding.model import explain, scores
 from assistant.understanding.text import clean_raw, correct_tokens, fix_digits, normalise, tokens
 
+QUESTION_WORDS = frozenset({"what", "what's", "whats", "how", "why", "which", "wat", "should",
+                            "can", "could", "does", "do", "is", "are", "explain", "difference"})
+UNSURE = 0.5  # under this, a reading with nothing recognised in it is no command at all
 CLOSE = 0.15  # top-two probability gap under which a reading is asked about, not guessed
 _CLARIFY_PAIRS = {frozenset({"pick", "change"}), frozenset({"pick", "answer"})}
 _POLITE = re.compile(
@@ -29,6 +32,8 @@ _POLITE = re.compile(
     r"i'd like to|i would like to|i wanna)?\s*"
 )
 _TAIL = re.compile(r"\s+(?:please|thanks|thank you|pls|plz|thx|mate|then|now)$")
+_CHANGE_VALUES = frozenset({"key", "tempo", "meter", "length", "length_delta", "transpose",
+                            "title", "number", "chords"})
 # Themes that are events in a life: in "my best friend passed away" the loss, not the
 # friendship, decides how the song should feel.
 EVENT_THEMES = frozenset(
@@ -52,38 +57,69 @@ def cue_phrase(words: list[str]) -> str:
         text = trimmed
 
 
-def read(text: str, context: Context, lex: Lexicon) -> Command:
-    """Read one message. Never raises: what it cannot place is an "answer" with no slots."""
+@dataclass
+class Analysis:
+    """Everything read from one message before an intent is chosen (the trainer uses it too)."""
+
+    raw: str
+    masked: str
+    """The text with a file path replaced by a placeholder."""
+    words: list[str]
+    mentions: list[Mention]
+    found: dict[str, object]
+    cue: str | None
+    question_form: bool
+    feats: list[str]
+
+
+def analyse(text: str, context: Context, lex: Lexicon) -> Analysis | None:
+    """Tokens, mentions, values and features of a message; None for an empty one."""
     raw = clean_raw(text if isinstance(text, str) else str(text))
     if not raw:
-        return Command("empty", "")
+        return None
     fixed = fix_digits(raw)
-    words = correct_tokens(tokens(normalise(fixed)), lex.speller)
-    corrected = " ".join(words)
+    path = _path_in(fixed)
+    # a file's name says nothing about the turn ("my mix.wav" is not the Mixing stage)
+    masked = fixed.replace(path, " filepath ") if path else fixed
+    words = correct_tokens(tokens(normalise(masked)), lex.speller)
     cue = lex.cues.get(cue_phrase(words))
     mentions = tag(words, lex)
-    found = _values(fixed, corrected, words, mentions, context)
-    question_form = raw.rstrip().endswith("?") or bool(words and words[0] in (
-        "what", "what's", "whats", "how", "why", "which", "wat", "whats", "should", "can",
-        "could", "does", "do", "is", "are", "explain", "difference"))
+    found = _values(masked, " ".join(words), words, mentions, context)
+    if path:
+        found["path"] = path
+    question_form = raw.rstrip().endswith("?") or bool(words and words[0] in QUESTION_WORDS)
     feats = features(words, mentions, sorted(found), context, cue, question_form)
+    return Analysis(raw, masked, words, mentions, found, cue, question_form, feats)
+
+
+def read(text: str, context: Context, lex: Lexicon) -> Command:
+    """Read one message. Never raises: what it cannot place is an "answer" with no slots."""
+    seen = analyse(text, context, lex)
+    if seen is None:
+        return Command("empty", "")
+    raw, masked, words, mentions, found, cue = (seen.raw, seen.masked, seen.words,
+                                                seen.mentions, seen.found, seen.cue)
+    question_form, feats = seen.question_form, seen.feats
     ranked = sorted(scores(lex.model, feats).items(), key=lambda kv: -kv[1])
     viable = [(intent, p) for intent, p in ranked
-              if _supports(intent, found, mentions, words, context, fixed)]
-    if cue is not None and _supports(cue, found, mentions, words, context, fixed):
+              if _supports(intent, found, mentions, words, context, masked)]
+    if cue is not None and _supports(cue, found, mentions, words, context, masked):
         viable = [(cue, 1.0), *[(i, p) for i, p in viable if i != cue]]
     if not viable:
         viable = [("question", 1.0)] if question_form else [("answer", 1.0)]
     intent, p = viable[0]
+    if p < UNSURE and not mentions and not found and cue is None and intent not in (
+            "question", "define"):
+        intent = "answer"  # words the model has no grip on: the coach says it didn't catch them
     if "title" in found and intent in ("answer", "change", "question"):
         intent = "change"  # "call it Golden Hour": a name, not a story about summer
         mentions = [m for m in mentions if not (m.has("theme") or m.has("mood"))]
     why = _why(lex, feats, intent, p, mentions)
-    command = _command(intent, raw, fixed, words, mentions, found, context, lex, why)
+    command = _command(intent, raw, masked, words, mentions, found, context, lex, why)
     if len(viable) > 1:
         other, q = viable[1]
         if p - q < CLOSE and frozenset({intent, other}) in _CLARIFY_PAIRS:
-            second = _command(other, raw, fixed, words, mentions, found, context, lex, why)
+            second = _command(other, raw, masked, words, mentions, found, context, lex, why)
             return Command("clarify", raw, slots=command.slots, why=why,
                            alternatives=(command, second))
     return command
@@ -108,6 +144,8 @@ def _values(fixed: str, corrected: str, words: list[str], mentions: list[Mention
     chords = V.find_chords(fixed)
     if chords:
         found["chords"] = chords
+    elif sum(1 for w in fixed.split() if V._NOTE.match(w.strip(".,!?;:()"))) >= 2:
+        found["notes"] = True  # a typed melody: "A4 C5 E5 D5/2"
     key = None if chords and "key" not in words else V.find_key(fixed) or V.find_key(
         _recased(words))
     if key is not None:
@@ -126,11 +164,6 @@ def _values(fixed: str, corrected: str, words: list[str], mentions: list[Mention
     transpose = V.find_transpose(corrected)
     if transpose is not None:
         found["transpose"] = transpose
-    path = V._PATH.search(fixed)
-    if path:
-        found["path"] = path.group(1).strip()
-    elif re.search(r"(?:^|\s)(~?/[\w.\-/]+|\.{1,2}/[\w.\-/]*)", fixed):
-        found["path"] = re.search(r"(?:^|\s)(~?/[\w.\-/]+|\.{1,2}/[\w.\-/]*)", fixed).group(1)  # type: ignore[union-attr]
     if re.search(r"\b\d{1,3}\s*bars?\b", corrected):
         found["bars"] = True
     if re.search(r"\d\s*(?:%|percent)", corrected):
@@ -141,7 +174,8 @@ def _values(fixed: str, corrected: str, words: list[str], mentions: list[Mention
         quoted = re.search(r"[\"“']([^\"”']{1,60})[\"”']", fixed)
         if quoted:
             found["title"] = quoted.group(1).strip()
-    if not (tempo or meter or length or "bars" in found or "percent" in found or chords):
+    if not (tempo or meter or length or "bars" in found or "percent" in found or chords
+            or "notes" in found or re.search(r"[a-g][#b]*\d", corrected)):
         number = V.find_number(corrected)
         if number is not None:
             found["number"] = number
@@ -161,7 +195,8 @@ def _supports(intent: str, found: dict[str, object], mentions: list[Mention], wo
     if intent == "define":
         return "term" in kinds or len(words) >= 3
     if intent in ("tick", "untick"):
-        return bool(re.search(r"\d", fixed))
+        return bool(re.search(r"\d", fixed)) and bool(
+            set(words) & {"tick", "untick", "check", "mark", "cross", "done", "uncheck"})
     if intent == "chords":
         return "chords" in found
     if intent == "feedback":
@@ -169,11 +204,18 @@ def _supports(intent: str, found: dict[str, object], mentions: list[Mention], wo
         return any(m.has("comparative") or m.excess or m.polarity < 0 for m in mentions) or \
             any(w in ("more", "less", "too", "even") for w in words)
     if intent == "instruments":
+        if context.question == "sources" and not _has_verb(words):
+            return False  # "vocals and acoustic guitar" answers "what will you record?"
         return "instrument" in kinds or "role" in kinds
     if intent == "arrange":
         return "section" in kinds or "bars" in found
     if intent == "export":
         return any(w.startswith(("export", "save", "download")) for w in words)
+    if intent == "change":
+        # a change changes something: a value, a mode, a tempo or length step, a title
+        return bool(set(found) & _CHANGE_VALUES) or any(
+            m.has("comparative") or (m.has("mode") and m.polarity < 0) or m.has("tempo_word")
+            for m in mentions)
     if intent in ("clarify", "empty"):
         return False
     return intent in INTENTS
@@ -198,10 +240,10 @@ def _command(intent: str, raw: str, fixed: str, words: list[str], mentions: list
         numbers = tuple(int(n) for n in re.findall(r"\d+", fixed))
         return Command(intent, raw, slots=slots, numbers=numbers, why=why)  # type: ignore[arg-type]
     if intent == "arrange":
-        edit = parse_edit(" ".join(w for w in words if w not in ",.!?"))
+        edit = parse_edit(V._clean(fixed)) or parse_edit(" ".join(w for w in words if w not in ",.!?"))
         return Command("arrange", raw, slots=slots, edits=(edit,) if edit else (), why=why)
     if intent == "instruments" and slots.section:
-        edit = parse_edit(" ".join(w for w in words if w not in ",.!?"))
+        edit = parse_edit(V._clean(fixed)) or parse_edit(" ".join(w for w in words if w not in ",.!?"))
         if edit is not None:
             return Command("instruments", raw, slots=slots, edits=(edit,), why=why)
     return Command(intent, raw, slots=slots, number=number, why=why)  # type: ignore[arg-type]
@@ -385,8 +427,8 @@ def _number_in_context(number: int, context: Context, words: list[str], tempo: o
             return tempo, number, meter
     if q == "meter" and number in (2, 3, 4, 5, 6, 7, 9, 12):
         return tempo, length, {6: "6/8", 9: "9/8", 12: "12/8", 7: "7/8"}.get(number, f"{number}/4")
-    if not context.options and 40 <= number <= 240 and q in ("", "key", "meter", "vibe", "progression"):
-        return float(number), length, meter
+    if 40 <= number <= 240 and number > context.options and q not in ("length", "take", "mix-path"):
+        return float(number), length, meter  # not an option on screen: a tempo ("120")
     return tempo, length, meter
 
 
@@ -407,3 +449,23 @@ def _recased(words: list[str]) -> str:
         if len(word) <= 2 and word[0] in "abcdefg" and out[i + 1] in V.MODE_WORDS:
             out[i] = word[0].upper() + word[1:]
     return " ".join(out)
+
+
+_LINE_UP_VERBS = frozenset("add remove drop lose swap replace switch no without mute cut ditch "
+                           "plus instead more less".split())
+
+
+def _has_verb(words: list[str]) -> bool:
+    return bool(set(words) & _LINE_UP_VERBS)
+
+
+_FOLDER = re.compile(r"(?:^|\s)(~?/[\w.\-/]+|\.{1,2}/[\w.\-/]*|~)(?=\s|$)")
+
+
+def _path_in(text: str) -> str:
+    """A file (a take, a mix: "takes/vocal 2.wav") or a folder ("~/songs", "./out")."""
+    match = V._PATH.search(text)
+    if match:
+        return match.group(1).strip()
+    folder = _FOLDER.search(text)
+    return folder.group(1) if folder else ""

@@ -395,6 +395,8 @@ def find_chords(text: str) -> tuple[str, ...]:
     Lower-case letters are chords only in a run of three or more ("am f c g"), so "a song"
     or "I am" are not chords; numerals need one that is not a lone "i"."""
     words = re.split(r"[\s,–—|]+|\s-\s", text.strip())
+    if sum(1 for w in words if _NOTE.match(w.strip(".!?;:()"))) >= 2:
+        return ()  # a typed melody ("A4 C5 E5 D5"), not chords
     best: list[str] = []
     run: list[str] = []
     kind = ""
@@ -412,9 +414,14 @@ def find_chords(text: str) -> tuple[str, ...]:
     return tuple(best)
 
 
+_NOTE = re.compile(r"^[A-Ga-g][#b]?-?\d(?:/[\d.]+)?$")
+
+
 def _good_run(run: list[str], kind: str) -> bool:
     if len(run) < 2:
         return False
+    if kind == "chord" and all(_NOTE.match(w) for w in run):
+        return False  # "C5 E5 D5": notes with their octave, a melody (power chords are rare)
     if kind == "numeral":
         return any(w not in ("i", "I") for w in run) and (len(run) >= 3 or any(
             w[0] in "b#♭♯" or w.isupper() for w in run))
