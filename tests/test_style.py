@@ -57,7 +57,8 @@ def test_every_style_loads_and_covers_its_grooves() -> None:
 def test_a_malformed_style_entry_names_file_id_and_field(tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text(
-        '[[groove]]\nid = "groove.drums.broken"\nkind = "drums"\nkick = "x..x"\nsnare = "x.z."\nwhy = "broken on purpose"\n'
+        '[[groove]]\nid = "groove.drums.broken"\nkind = "drums"\nkick = "x..x"\nsnare = "x.z."\n'
+        'why = "broken on purpose"\n'
     )
     with pytest.raises(KnowledgeError) as caught:
         load_knowledge([bad])

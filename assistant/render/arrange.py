@@ -76,7 +76,7 @@ RAMP_STEPS = 8
 # voices were most of a preview's render time. Pads keep a quarter of their release,
 # chord instruments half. Being an NRPN it is in the MIDI file too, so any SF2 synth (the
 # fluidsynth CLI included) plays the same thing; GM synths without SF2 NRPNs ignore it.
-RELEASE_TIMECENTS = {"pad": -2400, "chords": -1200}
+RELEASE_TIMECENTS = {"pad": -3600, "chords": -1200}
 
 
 def sf2_nrpn(generator: int, offset: float) -> list[tuple[int, int]]:

@@ -477,7 +477,8 @@ class Band:
                 pattern = next(iter(kit.comp_for("pad", energy)))
                 family_here = "pad"
             else:
-                pattern = by_energy(kit.comp_for(family, energy), energy, self.seed + number + rank)[0]
+                # a second player of the same family takes the sparser of the fitting patterns
+                pattern = by_energy(kit.comp_for(family, energy), energy - min(rank, 1), self.seed + number + rank)[0]
                 family_here = family
             device = "power" if family == "distorted" else pattern.device
             if role == "pad":
@@ -497,7 +498,8 @@ class Band:
                     rh = (max(reg[0], 55), max(reg[1], 76))
                     voicing = self._voicing_for(cycle, index, numeral, rh, voices, in_cycle)
                 elif device == "strum":
-                    voicing = self._voicing_for(cycle, index, numeral, (max(40, reg[0] - 8), reg[1]), 5, in_cycle)
+                    strings = 5 if rank == 0 else 4  # a second guitar strums lighter
+                    voicing = self._voicing_for(cycle, index, numeral, (max(40, reg[0] - 8), reg[1]), strings, in_cycle)
                 else:
                     voicing = self._voicing_for(cycle, index, numeral, reg, voices, in_cycle)
                 if device == "shell" and len(voicing) >= 4:
@@ -585,9 +587,10 @@ class Band:
                 down = char in "Dd"
                 strings = voicing if down else voicing[-3:]
                 order = strings if down else list(reversed(strings))
+                ring = min(length * 0.95, 1.5)  # a strummed string is damped by the next strum
                 for i, pitch in enumerate(order):
                     offset = i * STRUM_MS / beat_ms
-                    track.add(start + at + offset, max(0.05, length * 0.95 - offset), pitch,
+                    track.add(start + at + offset, max(0.05, ring - offset), pitch,
                               velocity - (0 if down else 8) - i)
                 continue
             if device in ("stab", "skank"):
