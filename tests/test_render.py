@@ -15,7 +15,7 @@ from assistant.analysis.truepeak import true_peak
 from assistant.errors import BadInput, FileProblem
 from assistant.render import preview
 from assistant.render import synth as synth_module
-from assistant.render.arrange import arrange, choose_sections, sf2_nrpn
+from assistant.render.arrange import RELEASE_TIMECENTS, arrange, choose_sections, sf2_nrpn
 from assistant.render.events import DRUM_CHANNEL, Arrangement, SectionSpan, Track
 from assistant.render.level import (
     BlockStats,
@@ -207,7 +207,7 @@ def test_no_same_pitch_overlaps_and_events_are_ordered() -> None:
     assert events == sorted(events)
     pad = next(t for t in arr.tracks if t.role == "pad")
     nrpn = [(c.control, c.value) for c in pad.controls if c.control in (99, 98, 38, 6)]
-    assert nrpn == sf2_nrpn(38, -2400), "the NRPN's four controllers stay in order"
+    assert nrpn == sf2_nrpn(38, RELEASE_TIMECENTS["pad"]), "the NRPN's four controllers stay in order"
 
 
 def test_bad_numeral_is_one_line_bad_input() -> None:
@@ -315,7 +315,9 @@ def test_drums_alone_are_audible(tmp_path: Path) -> None:
 def test_preview_defaults_to_the_previews_folder(coach_home: Path) -> None:
     result = preview(make_song(), bars=1, soundfont=TIMGM, rate=22050)
     assert result.wav is not None and result.wav.parent == coach_home / "previews"
-    assert result.sections == [{"name": "chorus", "start_s": 0.0, "bars": 1, "energy": 5}]
+    basics = [{k: s[k] for k in ("name", "start_s", "bars", "energy")} for s in result.sections]
+    assert basics == [{"name": "chorus", "start_s": 0.0, "bars": 1, "energy": 5}]
+    assert result.sections[0]["drums"] and result.sections[0]["rule_ids"]  # what was played, and why
     assert soundfile.info(str(result.wav)).samplerate == 22050
 
 

@@ -116,9 +116,10 @@ def plan_sections(
                 details["rule_ids"].append(why_id)
         bars = sec.bars
         length = len(prog)
-        if demo and not sec.progression and bars % length and length > bars and length <= 16:
-            bars = length  # a 12-bar blues is not cut by an 8-bar section
-            details["devices"].append(f"lengthened to {length} bars to complete the progression")
+        if demo and not sec.progression and bars % length and bars >= 4 and 8 <= length <= 16:
+            bars = length * -(-bars // length) if bars > length else length
+            # a 12-bar blues is not cut by an 8-bar section (short loops end on a turnaround)
+            details["devices"].append(f"lengthened to {bars} bars to complete the {length}-bar progression")
         numerals = [prog[i % length] for i in range(bars)]
         last = number == len(chosen) - 1
         if demo and not last and bars % length and bars >= 2:
