@@ -81,6 +81,8 @@ def test_every_theme_leans_somewhere_sensible() -> None:
         assert len(theme.cues) >= 15, theme.id
         assert 8 <= len(theme.images) <= 12, theme.id
         assert theme.tip.strip() and theme.why.strip(), theme.id
+        first = kb.get(theme.moods[0])  # the leading mood's tempo and the theme's must meet
+        assert low <= first.tempo[1] and high >= first.tempo[0], (theme.id, first.id)  # type: ignore[attr-defined]
 
 
 def test_themes_lean_the_way_a_musician_would() -> None:
