@@ -41,7 +41,7 @@ PHRASE_DYNAMICS = (5, -3, 2, -4)  # velocity offsets over a four-bar phrase
 def by_energy(patterns: Sequence[Pattern], energy: int, offset: int = 0) -> tuple[Pattern, Pattern]:
     """A main pattern and a variation: the busier patterns for the bigger sections, so a
     chorus is denser than its verse; `offset` rotates between equally fitting ones."""
-    ordered = sorted(patterns, key=lambda p: (sum(len(h) for h in p.lanes.values()), p.id))
+    ordered = sorted(patterns, key=lambda p: (_weight(p), p.id))
     if len(ordered) == 1:
         return ordered[0], ordered[0]
     if energy >= 5:
@@ -55,6 +55,14 @@ def by_energy(patterns: Sequence[Pattern], energy: int, offset: int = 0) -> tupl
     index = min(index, len(ordered) - 1)
     other = index - 1 if index > 0 else index + 1
     return ordered[index], ordered[other]
+
+
+def _weight(pattern: Pattern) -> int:
+    """Notes a pattern plays a bar: a chord hit counts as four, an arpeggio note as one."""
+    if pattern.kind != "comp":
+        return sum(len(h) for h in pattern.lanes.values())
+    notes = sum(1 if h.char.isdigit() else 4 for h in pattern.lanes["line"])
+    return notes + len(pattern.lanes.get("left", ()))
 
 
 def stable_seed(*parts: object) -> int:
@@ -303,6 +311,9 @@ class Band:
             breakdown = kind in ("breakdown", "break")
             if breakdown:
                 plan.details["devices"].append("breakdown: no kick, no bass")
+            layer = kind in BIG and not kit.style.brushes and kit.swing < 0.6
+            if layer:
+                plan.details["devices"].append("chorus: a shaker/tambourine layer on top of the groove")
             scale = 0.7 + 0.07 * energy
             for bar in range(span.bars):
                 start = span.start + bar * self.bar
@@ -327,6 +338,8 @@ class Band:
                     plan.details.setdefault("fills", []).append(fill.id)
                 if bar == 0 and kit.style.crash and energy >= 4 and not breakdown:
                     track.add(start, 2.0, LANE_KEYS["crash"], round(104 * scale))
+                if layer:
+                    self._layer(track, start, fill_from, scale, bar)
 
     def _drum_bar(self, track: Track, start: float, pattern: Pattern, scale: float, bar: int,
                   fill_from: float, breakdown: bool, variant: bool) -> None:
@@ -349,8 +362,25 @@ class Band:
                     velocity = base + (12 if hit.char == "X" else 0) + downbeat
                     note_key = key
                 track.add(start + at, 0.25, note_key, self.velocity(velocity * scale, bar))
-        if variant and not breakdown:  # a pickup on the phrase's last bar
-            track.add(start + self.bar - 0.5, 0.25, LANE_KEYS["kick"], round(90 * scale))
+        if variant and not breakdown:  # a pickup (or an open hat if the kick is there already)
+            at = self.bar - 0.5
+            kicks = {self.step_at(h.step, steps, swing) for h in pattern.lanes.get("kick", ())}
+            lane = "open_hat" if any(abs(k - at) < 1e-6 for k in kicks) else "kick"
+            if at < fill_from - 1e-9 or lane == "kick":
+                track.add(start + at, 0.25, LANE_KEYS[lane], round(LANE_VELOCITY[lane] * 0.9 * scale))
+
+    def _layer(self, track: Track, start: float, until: float, scale: float, bar: int) -> None:
+        """The chorus lift: 16th shakers (8th tambourines when swung or compound)."""
+        eighths = self.kit.compound or self.kit.swing != 0.5
+        lane = "tambourine" if eighths else "shaker"
+        size = 0.5 if eighths else 0.25
+        steps = round(self.bar / size)
+        for step in range(steps):
+            at = self.step_at(step, steps, self.kit.swing if not self.kit.compound else 0.5)
+            if at >= until - 1e-9:
+                break
+            accent = 10 if (step * size) % 1 < 1e-6 else 0
+            track.add(start + at, size, LANE_KEYS[lane], self.velocity((LANE_VELOCITY[lane] + accent) * scale, bar))
 
     def _fill(self, track: Track, at: float, fill: Pattern, scale: float, breakdown: bool = False) -> None:
         steps = fill.steps or 1
@@ -495,6 +525,8 @@ class Band:
                 voices = self._voices(family_here, device)
                 if device == "power":
                     voicing = self._power(numeral, reg, track)
+                    if plan.kind not in BIG:  # root and fifth; the chorus adds the octave
+                        voicing = voicing[:2]
                 elif device == "piano":
                     rh = (max(reg[0], 55), max(reg[1], 76))
                     voicing = self._voicing_for(cycle, index, numeral, rh, voices, in_cycle)
