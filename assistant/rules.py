@@ -270,6 +270,9 @@ def suggest_tempo(
         if low > high:  # the moods disagree: meet in the middle of all of them
             low = round(sum(r[0] for r in ranges) / len(ranges))
             high = round(sum(r[1] for r in ranges) / len(ranges))
+        if genre is not None:  # ...but inside the genre's own range: a jazz ballad stays slow
+            g_low, g_high = genre.tempo
+            low, high = min(max(low, g_low), g_high), max(min(high, g_high), g_low)
     else:
         low, high = 90, 120
     ids = tuple(s.id for s in sources)

@@ -208,3 +208,13 @@ def test_the_demo_json_explains_each_section() -> None:
         assert details["drums"] and details["rule_ids"][0] == "style.pop"
         assert "progression" in details and "devices" in details
     assert "melody" in _span(arr, "verse").details
+
+
+@pytest.mark.parametrize(("mood", "genre"), [("energetic", "jazz ballad"), ("sad", "edm"), ("calm", "punk")])
+def test_the_genre_tempo_range_wins_unless_the_user_sets_the_tempo(mood: str, genre: str) -> None:
+    kb = knowledge()
+    found = kb.find_genre(genre)
+    assert found is not None
+    song = song_from_options(mood, genre)
+    assert found.tempo[0] <= (song.tempo or 0) <= found.tempo[1]
+    assert song_from_options(mood, genre, tempo=97).tempo == 97
