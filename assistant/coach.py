@@ -488,7 +488,9 @@ class Coach:
         if intent == "pick" and parsed.number is not None:
             picked = self._pick(parsed.number, parsed)
             if picked is not None:
-                return picked
+                # "love option 2 but can it be in 6/8": the option, then the change on top
+                extra = self._extra_changes(parsed, {})
+                return replace(picked, text=f"{picked.text}\n\n{extra}") if extra else picked
         if intent == "change":
             return self._change(parsed)
         return self._answer(parsed)

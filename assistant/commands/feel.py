@@ -71,11 +71,16 @@ def feedback(coach: Coach, command: Command) -> Reply:
     tempo_said = _tempo(coach, command, patch, decisions)
     if tempo_said:
         said.append(tempo_said)
+    if not patch and _wants_other(coach, command):
+        return coach._more()  # "these are all so generic": other options, less obvious ones
     if not patch:
         return coach._reply("Which way should it move — brighter or darker, faster or slower, "
                             "calmer or bigger? Or say `more` for other options.")
     coach._apply(patch, decisions, stage=coach.stage)
     text = "Got it — " + "; ".join(said) + "." if said else "Got it."
+    extra = coach._extra_changes(command, patch)
+    if extra:
+        text += f" {extra}"
     if "moods" in patch and song.key is not None and coach.stage != "conception":
         return revised_keys(coach, text)
     return coach._after_change(text)
@@ -121,3 +126,19 @@ def revised_keys(coach: Coach, text: str) -> Reply:
     coach._set_choices(choices)
     return coach._reply(f"{text} You chose {key.name}; for the new feel these keys fit — pick "
                         "one to switch, or carry on in " + key.name + ".")
+
+
+
+def _wants_other(coach: Coach, command: Command) -> bool:
+    """"These are all so generic": a comparative with no direction, so other options."""
+    from assistant.understanding.lexicon import lexicon_for
+
+    lex = lexicon_for(coach.kb)
+    words = list(command.slots.words)
+    for size in (1, 2, 3):
+        for i in range(len(words) - size + 1):
+            modifier = lex.modifiers.get(" ".join(words[i:i + size]))
+            if modifier is not None and modifier.kind == "comparative" and not (
+                    modifier.toward or modifier.tempo or modifier.energy):
+                return True
+    return False

@@ -81,6 +81,9 @@ def instruments(coach: Coach, command: Command) -> Reply:
                  [decision("instrumentation", names, f"You said: “{command.text}”.",
                            [*slots.add, *slots.remove])], stage="arrangement")
     text = f"Line-up: {names} ({'; '.join(said)})."
+    extra = coach._extra_changes(command, {})  # "3 mins and no drums": the length too
+    if extra:
+        text += f" {extra}"
     question = coach._question()
     if question is not None and question.slot == "instrumentation" and coach.stage == "arrangement":
         return coach._advance(text + "\n\n")

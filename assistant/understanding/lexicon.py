@@ -78,6 +78,8 @@ class Lexicon:
     modifiers: dict[str, Modifier] = field(default_factory=dict)
     """Normalised modifier phrase -> its entry."""
     modifier_longest: int = 1
+    theme_names: dict[str, set[str]] = field(default_factory=dict)
+    """Theme id -> the phrases of its own name."""
     kb: Any = None
 
     def add(self, phrase: str, sense: Sense) -> None:
@@ -103,8 +105,8 @@ class Lexicon:
             if " " not in phrase:
                 preferred[phrase] = max([_PREFERRED.get(s.type, 0) for s in senses])
         for cue in self.cues:
-            for word in cue.split():
-                preferred[word] = 4  # commands first: "skp" is skip, not ska
+            if " " not in cue:
+                preferred[cue] = 4  # one-word commands first: "skp" is skip, not ska
         return Speller(vocabulary, english, preferred)
 
     @cached_property
@@ -126,7 +128,9 @@ _MUSIC_WORDS = frozenset(
     instrumental drums bass guitar piano vocals lyrics song songs track beat mix master
     mixing mastering record recording export faster slower brighter darker happier sadder
     minor major swing quantize transpose semitone semitones minutes seconds bars
-    filepath""".split()
+    filepath double duplicate repeat add drop remove swap replace mute option number
+    first second third fourth fifth sixth last one two three four five six seven eight
+    nine ten twelve sixteen middle""".split()
 )
 
 
@@ -142,8 +146,10 @@ def _english_words() -> frozenset[str]:
     except OSError:
         return frozenset()
     words = [w for w in text.splitlines() if w and not w.startswith("#")]
-    # short words deep in the list are chat shorthand ("nxt", "skp"): correct those
-    return frozenset(w for rank, w in enumerate(words) if len(w) > 3 or rank < 5000)
+    # short words deep in the list are chat shorthand or names ("nxt", "corus"): a typo
+    # that lands on one is still corrected
+    return frozenset(w for rank, w in enumerate(words)
+                     if rank < 5000 or (len(w) > 3 and rank < 12000) or len(w) > 5)
 
 
 _LEXICONS: dict[int, tuple[Any, Lexicon]] = {}
@@ -172,9 +178,17 @@ def build(kb: Knowledge) -> Lexicon:
     for genre in kb.genres:
         for word in (genre.name, genre.id.split(".", 1)[1], *genre.aliases):
             lex.add(word, Sense("genre", genre.id))
+        if " " not in genre.name and genre.name.isalpha():  # "jazzy", "funky", "bluesy"
+            stem = genre.name + (genre.name[-1] if genre.name[-1] in "pz" else "")
+            lex.add(stem + "y", Sense("genre", genre.id))
+            lex.add(genre.name + "ish", Sense("genre", genre.id))
     for theme in entries.get("theme", {}).values():
         for word in (getattr(theme, "name", ""), *getattr(theme, "cues", ())):
             lex.add(word, Sense("theme", theme.id))
+        # the words of its own name ("lullaby", "workout", "night drive") say it most clearly
+        name = normalise(getattr(theme, "name", ""))
+        lex.theme_names[theme.id] = {name, *name.replace(" and ", ",").split(","),
+                                     theme.id.split(".", 1)[1].replace("-", " ")}
     for ref in entries.get("reference", {}).values():
         for word in (getattr(ref, "name", ""), *getattr(ref, "aliases", ())):
             lex.add(word, Sense("reference", ref.id))

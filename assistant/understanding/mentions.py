@@ -10,6 +10,7 @@ modifier's id. Longest phrases win: "acoustic guitar" before "guitar".
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from assistant.understanding.lexicon import Lexicon, Sense
@@ -103,6 +104,9 @@ def negated(words: list[str], index: int, lex: Lexicon, mentions: list[Mention])
     j = index - 1
     while j >= 0:
         word = words[j]
+        if _is_kind(words, j, lex, "negator") and word not in PUNCT_BREAKS and (
+                j == 0 or " ".join(words[j - 1:j + 1]) in lex.modifiers):
+            return True  # "anything but sad": a negator that ends in a clause word
         if word in PUNCT_BREAKS or _is_kind(words, j, lex, "clause-break"):
             return False
         if word in ("and", "or", "&", "nor") and j + 1 not in starts:
@@ -129,8 +133,15 @@ def _is_kind(words: list[str], j: int, lex: Lexicon, kind: str) -> bool:
 
 
 def removes(words: list[str], mention: Mention) -> bool:
-    """"drop the synth", "take out the strings", "no drums": is this instrument taken out?"""
+    """"drop the synth", "take out the strings", "no drums", "take the piano out", "the
+    sax is annoying, get rid of it": is this instrument taken out?"""
     if mention.polarity < 0:
         return True
     before = " ".join(words[max(0, mention.start - 4):mention.start])
-    return any(p in before for p in REMOVER_PHRASES)
+    if any(p in before for p in REMOVER_PHRASES):
+        return True
+    after = " ".join(words[mention.end:mention.end + 8])
+    return bool(re.match(r"^(?:\S+\s+){0,4}?(?:out\b|(?:get rid of|remove|lose|ditch|cut|drop|"
+                         r"kill|mute|take out|take away) (?:it|them)\b)", after)) or any(
+        f"{verb} it" in after or f"{verb} them" in after
+        for verb in ("get rid of", "take", "remove", "lose", "ditch", "cut", "drop"))

@@ -23,7 +23,7 @@ from assistant.understanding.text import clean_raw, correct_tokens, fix_digits, 
 
 QUESTION_WORDS = frozenset({"what", "what's", "whats", "how", "why", "which", "wat", "should",
                             "can", "could", "does", "do", "is", "are", "explain", "difference"})
-UNSURE = 0.5  # under this, a reading with nothing recognised in it is no command at all
+UNSURE = 0.3  # under this, a reading with nothing recognised in it is no command at all
 CLOSE = 0.15  # top-two probability gap under which a reading is asked about, not guessed
 _CLARIFY_PAIRS = {frozenset({"pick", "change"}), frozenset({"pick", "answer"})}
 _POLITE = re.compile(
@@ -32,6 +32,7 @@ _POLITE = re.compile(
     r"i'd like to|i would like to|i wanna)?\s*"
 )
 _TAIL = re.compile(r"\s+(?:please|thanks|thank you|pls|plz|thx|mate|then|now)$")
+_WHERE = frozenset({"in", "during", "for", "into", "through", "throughout", "from", "of"})
 _CHANGE_VALUES = frozenset({"key", "tempo", "meter", "length", "length_delta", "transpose",
                             "title", "number", "chords"})
 # Themes that are events in a life: in "my best friend passed away" the loss, not the
@@ -39,8 +40,9 @@ _CHANGE_VALUES = frozenset({"key", "tempo", "meter", "length", "length_delta", "
 EVENT_THEMES = frozenset(
     f"theme.{t}" for t in """grief memorial wedding first-dance proposal anniversary new-baby
     lullaby birthday breakup-sad breakup-angry breakup-relieved moving-away graduation
-    new-year christmas protest war""".split()
+    new-year christmas protest war revenge""".split()
 )
+PEOPLE_THEMES = frozenset(f"theme.{t}" for t in "family parents friendship pets kids-song".split())
 _ROLE_INSTRUMENT = {"drums": "inst.drums", "bass": "inst.bass", "pad": "inst.warm-pad",
                     "chords": "inst.piano"}
 
@@ -108,12 +110,38 @@ def read(text: str, context: Context, lex: Lexicon) -> Command:
     if not viable:
         viable = [("question", 1.0)] if question_form else [("answer", 1.0)]
     intent, p = viable[0]
+    if "option" in found and intent in ("change", "answer", "yes", "more", "play") and not any(
+            w in ("play", "why", "hear") for w in words):
+        intent = "pick"  # "love option 2 but in 6/8": take it, then the change on top
+    if intent == "skip" and context.question == "genre":
+        intent = "suggest"  # the genre question promises suggestions for "not sure"
+    if intent == "tool" and "chords" in found and len(found["chords"]) >= 3 and not set(  # type: ignore[arg-type]
+            words) & {"after", "next", "harmonize", "harmonise", "follow", "follows"}:
+        intent = "chords"  # "my chords are E B C#m A": a progression, not "what comes next?"
+    only = mentions[0] if len(mentions) == 1 else None
+    if only is not None and only.has("term") and only.end - only.start == len(
+            [w for w in words if w not in "?!.,"]) and cue is None and not any(
+            only.has(k) for k in ("mode", "genre", "instrument", "section", "tempo_word")) \
+            and intent in ("tool", "answer", "question"):
+        intent = "define"  # a term on its own: "compresion", "lufs?"
+    request = not question_form or (words[0] in ("can", "could", "would", "will") and "what" not in words)
+    if request and intent in ("tool", "define", "more", "yes", "answer", "question") and any(
+            m.has("mode") and m.polarity > 0 for m in mentions) and context.stage != "conception":
+        intent = "change"  # "make it minor", "lydian pls": the key's mode
+    if "path" in found and intent in ("tool", "answer") and context.question in (
+            "mix-path", "take", "test-take"):
+        intent = "answer" if context.question == "mix-path" else "tool"
     if p < UNSURE and not mentions and not found and cue is None and intent not in (
             "question", "define"):
         intent = "answer"  # words the model has no grip on: the coach says it didn't catch them
-    if "title" in found and intent in ("answer", "change", "question"):
-        intent = "change"  # "call it Golden Hour": a name, not a story about summer
+    if "title" in found and (intent in ("answer", "change", "question", "yes")):
+        # "call it Golden Hour": a name, not a story about summer; a title given where one
+        # was asked ("maybe 'Paper Planes'") answers the question
+        asked = context.question == "title" and not V._TITLE.match(masked.strip())
+        intent = "answer" if asked else "change"
         mentions = [m for m in mentions if not (m.has("theme") or m.has("mood"))]
+    elif context.question == "title" and intent == "answer" and len(raw) <= 60:
+        found["title"] = raw.strip().strip("\"'“”")  # asked for a title: the words are one
     why = _why(lex, feats, intent, p, mentions)
     command = _command(intent, raw, masked, words, mentions, found, context, lex, why)
     if len(viable) > 1:
@@ -168,8 +196,9 @@ def _values(fixed: str, corrected: str, words: list[str], mentions: list[Mention
         found["bars"] = True
     if re.search(r"\d\s*(?:%|percent)", corrected):
         found["percent"] = True
-    if V._TITLE.match(fixed.strip()):
-        found["title"] = V._TITLE.match(fixed.strip()).group("title").strip()  # type: ignore[union-attr]
+    title = V._TITLE.match(fixed.strip()) or V.TITLE_LATE.search(fixed)
+    if title:
+        found["title"] = title.group("title").strip()
     elif context.question == "title":
         quoted = re.search(r"[\"“']([^\"”']{1,60})[\"”']", fixed)
         if quoted:
@@ -179,6 +208,10 @@ def _values(fixed: str, corrected: str, words: list[str], mentions: list[Mention
         number = V.find_number(corrected)
         if number is not None:
             found["number"] = number
+    option = V.find_option(corrected, context.options)
+    if option is not None and "notes" not in found:
+        found["option"] = option  # "option two", "3 but in E minor": an option on screen
+        found.setdefault("number", option)
     return found
 
 
@@ -187,7 +220,7 @@ def _supports(intent: str, found: dict[str, object], mentions: list[Mention], wo
     """Can this message be read as `intent` at all?"""
     kinds = {s.type for m in mentions for s in m.senses}
     if intent == "pick":
-        number = found.get("number")
+        number = found.get("option", found.get("number"))
         return isinstance(number, int) and context.options > 0 and (
             1 <= number <= max(context.options, 9) or number == -1)
     if intent == "goto":
@@ -225,7 +258,7 @@ def _supports(intent: str, found: dict[str, object], mentions: list[Mention], wo
 def _command(intent: str, raw: str, fixed: str, words: list[str], mentions: list[Mention],
              found: dict[str, object], context: Context, lex: Lexicon, why: str) -> Command:
     slots = _slots(fixed, words, mentions, found, context, lex, intent)
-    value = found.get("number")
+    value = found.get("option", found.get("number"))
     number = value if isinstance(value, int) else None
     if intent == "pick":
         return Command("pick", raw, slots=replace(slots, number=number), number=number, why=why)
@@ -263,6 +296,7 @@ def _slots(fixed: str, words: list[str], mentions: list[Mention], found: dict[st
     terms: list[str] = []
     sources: list[str] = []
     swap = _swap_split(words)
+    theme = best_theme(words, lex)
     for m in mentions:
         if m.has("comparative"):
             entry = lex.kb.get(m.value("comparative")) if lex.kb is not None else None
@@ -275,17 +309,23 @@ def _slots(fixed: str, words: list[str], mentions: list[Mention], found: dict[st
                     energy_delta = entry.energy
             continue
         if m.has("theme") and m.polarity > 0:
-            candidate = m.value("theme")
-            if theme is None or (candidate in EVENT_THEMES and theme not in EVENT_THEMES):
-                theme = candidate
             _extend(moods, _moods_inside(m, lex))
+        if (m.has("genre") or m.has("theme")) and tempo_word is None:
+            tempo_word = _inside(m, lex, "tempo_word")  # "slow song": a ballad, and slow
         if m.has("reference"):
             ref = lex.kb.get(m.value("reference")) if lex.kb is not None else None
             references.append(getattr(ref, "name", m.text))
             continue
-        if m.has("mood") and not m.has("theme"):
+        if m.has("mood"):
             mood = m.value("mood")
             assert mood is not None
+            energy = _mood_energy(lex, mood)
+            if m.polarity > 0 and _complained(words, m, context):
+                m = replace(m, polarity=-1, excess=True)  # "these are all kinda depressing"
+            if m.polarity < 0 and m.excess and energy and energy_delta is None:
+                energy_delta = -energy  # "too much energy": calmer
+            elif m.polarity > 0 and m.start and words[m.start - 1] == "more" and energy:
+                energy_delta = energy_delta or energy  # "more epic": bigger
             if m.polarity < 0:
                 _extend(not_moods, [mood])
                 if m.excess:
@@ -311,11 +351,15 @@ def _slots(fixed: str, words: list[str], mentions: list[Mention], found: dict[st
             _extend(terms, [m.value("term") or ""])
         if m.has("source"):
             _extend(sources, [m.value("source") or ""])
-        if m.has("section") and section is None and not _verb_not_section(words, m):
-            section = m.value("section")
+        if m.has("section") and not _verb_not_section(words, m) and (
+                section is None or (m.start and words[m.start - 1] in _WHERE) or (
+                    m.start > 1 and words[m.start - 1] == "the" and words[m.start - 2] in _WHERE)):
+            section = m.value("section")  # "a sax solo in the bridge": where, the bridge
         if m.has("instrument") or (m.has("role") and m.value("role") in _ROLE_INSTRUMENT):
             inst = m.value("instrument") or _ROLE_INSTRUMENT[m.value("role") or ""]
-            if swap is not None:
+            if m.polarity < 0:  # "... and lose the strings": a removal, swap or not
+                _extend(remove, [inst])
+            elif swap is not None:
                 at, first_goes = swap
                 if (m.start < at) == first_goes:
                     _extend(remove, [inst])
@@ -326,14 +370,14 @@ def _slots(fixed: str, words: list[str], mentions: list[Mention], found: dict[st
             else:
                 _extend(add, [inst])
     if not references:
-        references = _loose_references(fixed, mentions)
+        references = _loose_references(fixed, mentions, lex)
     key = found.get("key")
     if not_mode and isinstance(key, tuple) and key[1] == not_mode:
         key = None
     if key is None and not not_mode:
         mode = V.find_mode_only(fixed) or next(
             (m.value("mode") for m in mentions if m.has("mode") and m.polarity > 0
-             and len(words) <= 4), None)
+             and not (words and words[0] in QUESTION_WORDS)), None)
     tempo = found.get("tempo")
     length = found.get("length")
     meter = found.get("meter")
@@ -401,15 +445,16 @@ def _swap_split(words: list[str]) -> tuple[int, bool] | None:
     return None
 
 
-def _loose_references(fixed: str, mentions: list[Mention]) -> list[str]:
+def _loose_references(fixed: str, mentions: list[Mention], lex: Lexicon) -> list[str]:
     """"like <name>" for names the knowledge base does not know."""
     refs = []
     for ref in V.find_references(fixed):
         norm = normalise(ref)
         if any(m.text == norm or m.text in norm.split() for m in mentions):
             continue  # "like a lo-fi beat": a genre, not an artist
-        if len(norm.split()) <= 5 and any(ch.isupper() for ch in ref):
-            refs.append(ref)
+        if len(norm.split()) <= 5 and (any(ch.isupper() for ch in ref) or not any(
+                w in lex.speller.english for w in norm.split())):
+            refs.append(ref)  # "like Robyn", "like robyn": a name, not an English word
     return refs
 
 
@@ -432,6 +477,40 @@ def _number_in_context(number: int, context: Context, words: list[str], tempo: o
     return tempo, length, meter
 
 
+def best_theme(words: list[str], lex: Lexicon) -> str | None:
+    """The theme the words are most about. Every cue phrase found counts, overlapping ones
+    too, by its length in words; the theme's own name counts double ("a lullaby for my son"
+    is a lullaby). On a tie, a life event wins over a subject ("my best friend passed away"
+    is about the loss)."""
+    scores: dict[str, float] = {}
+    first: dict[str, int] = {}
+    for size in range(1, lex.longest + 1):
+        for i in range(len(words) - size + 1):
+            phrase = " ".join(words[i:i + size])
+            for sense in lex.phrases.get(phrase, ()):
+                if sense.type == "theme":
+                    bonus = 2.0 if phrase in lex.theme_names.get(sense.value, ()) else 1.0
+                    scores[sense.value] = scores.get(sense.value, 0.0) + size * bonus
+                    first.setdefault(sense.value, i)
+    if not scores:
+        return None
+    return max(scores, key=lambda t: (_tier(t), scores[t], -first[t]))
+
+
+def _tier(theme: str) -> int:
+    """Events decide the song's feel first, then situations and feelings; the people in a
+    story ("my grandma", "my friends") least: they are who, not what."""
+    return 2 if theme in EVENT_THEMES else 0 if theme in PEOPLE_THEMES else 1
+
+
+def _inside(mention: Mention, lex: Lexicon, kind: str) -> str | None:
+    for word in mention.text.split():
+        for sense in lex.phrases.get(word, ()):
+            if sense.type == kind:
+                return sense.value
+    return None
+
+
 def _moods_inside(mention: Mention, lex: Lexicon) -> list[str]:
     """"angry breakup": the mood a theme's own phrase names."""
     found = []
@@ -446,6 +525,8 @@ def _recased(words: list[str]) -> str:
     """Corrected words with a key's letter upper-cased before a mode ("c majr" -> "C major")."""
     out = list(words)
     for i, word in enumerate(out[:-1]):
+        if word == "a":
+            continue  # "in a major key": the article (a capital "A minor" is read from the text)
         if len(word) <= 2 and word[0] in "abcdefg" and out[i + 1] in V.MODE_WORDS:
             out[i] = word[0].upper() + word[1:]
     return " ".join(out)
@@ -469,3 +550,29 @@ def _path_in(text: str) -> str:
         return match.group(1).strip()
     folder = _FOLDER.search(text)
     return folder.group(1) if folder else ""
+
+
+def _mood_energy(lex: Lexicon, mood: str) -> int:
+    """+1 for a high-energy mood (energetic, angry), -1 for a low one (calm), else 0."""
+    try:
+        energy = int(getattr(lex.kb.get(mood), "energy", 3)) if lex.kb is not None else 3
+    except KeyError:
+        return 0
+    return 1 if energy >= 4 else -1 if energy <= 2 else 0
+
+
+_THESE = frozenset({"these", "those", "they", "theyre", "they're", "it", "its", "it's", "all",
+                    "everything", "them", "this", "that"})
+_SEEM = frozenset({"are", "r", "feel", "feels", "sound", "sounds", "seem", "seems", "is",
+                   "all", "so", "kinda", "quite", "pretty", "bit", "a", "very", "really", "just",
+                   "of", "these", "too"})
+
+
+def _complained(words: list[str], mention: Mention, context: Context) -> bool:
+    """"These are all kinda depressing" with options on screen: a complaint about them."""
+    if not context.options:
+        return False
+    j = mention.start - 1
+    while j >= 0 and words[j] in _SEEM:
+        j -= 1
+    return j >= 0 and words[j] in _THESE and j < mention.start - 1

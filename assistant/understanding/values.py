@@ -126,7 +126,7 @@ _KEY_WITH_MODE = re.compile(rf"\b([A-Ga-g])\s?{_ACC}\s*({_MODE_RE})\b", re.IGNOR
 _KEY_SHORT = re.compile(r"(?<![\w'])([A-G])(#|♯|b|♭)?(m|min|maj|M)?(?![\w'#♯♭/])")
 _KEY_CONTEXT = re.compile(
     r"(?:\bin|\bkey(?: of| to| is|:)?|\bto|\bfrom|\binto)\s+(?:the\s+key\s+of\s+)?"
-    r"([A-Ga-g])(#|♯|b|♭)?(m|min|maj)?(?![\w'#♯♭/])"
+    r"([A-Ga-g])(#|♯|b|♭|\s(?:flat|sharp)\b)?(m|min|maj)?(?![\w'#♯♭/])"
 )
 _MODE_ONLY = re.compile(
     rf"\b(?:a|an|some|in)\s+({_MODE_RE})\s+(?:key|mode|scale|feel|vibe|tonality|sound|chords?)\b",
@@ -145,7 +145,7 @@ _LEN_WORD = (
 )
 _LEN_MIN = re.compile(
     rf"\b{_LEN_WORD}\s*(and a half\s+|½\s*)?(?:minutes?|mins?)\b(\s+and a half)?"
-    r"(?:\s+(?:and\s+)?(\d{1,2})\s*(?:seconds?|secs?|s)\b)?",
+    r"(?:\s+(?:and\s+)?(\d{1,2})\s*(?:seconds?|secs?|s)?\b)?",
     re.IGNORECASE,
 )
 _LEN_SEC = re.compile(r"\b(\d{2,3})\s*(?:seconds?|secs?|s)\b", re.IGNORECASE)
@@ -164,15 +164,15 @@ _DELTA = re.compile(
 )
 _TRANSPOSE = re.compile(
     r"(?:\b(?:transpose|shift|move|take|bump|put)\s+(?:it\s+|everything\s+|the song\s+|the key\s+)?|^)"
-    r"(up|down)\s+(?:by\s+)?(?:(\d{1,2}|one|two|three|four|five|six|seven|a|an|half an?)\s*)?"
+    r"(up|down)\s+(?:by\s+)?(?:(\d{1,2}|one|two|three|four|five|six|seven|half an?|an|a)\b\s*)?"
     r"(semitones?|half[- ]?steps?|whole[- ]?steps?|tones?|steps?|octaves?|minor third|"
-    r"major third|third|fourth|fifth|keys?)?",
+    r"major third|third|fourth|fifth|keys?)?\b",
     re.IGNORECASE,
 )
 
 
 def _tonic(letter: str, acc: str | None) -> str:
-    acc = (acc or "").lower()
+    acc = (acc or "").lower().strip()
     sign = {"#": "#", "♯": "#", "sharp": "#", "b": "b", "♭": "b", "flat": "b"}.get(acc, "")
     return letter.upper() + sign
 
@@ -206,8 +206,9 @@ def find_key(text: str) -> tuple[str, str] | None:
                 return None
         mode = {"m": "minor", "min": "minor", "maj": "major"}.get(quality or "", "")
         return _tonic(letter, acc), mode
-    stripped = text.strip(" .!?")
-    solo = re.fullmatch(r"([A-Ga-g])(#|♯|b|♭)?(m|min|maj)?", stripped)
+    stripped = re.sub(r"\s+(?:please|pls|plz|thanks|then|i guess|maybe)$", "", text.strip(" .!?"),
+                      flags=re.IGNORECASE)
+    solo = re.fullmatch(r"([A-Ga-g])(#|♯|b|♭|\s(?:flat|sharp))?(m|min|maj)?", stripped)
     if solo:
         letter, acc, quality = solo.groups()
         return _tonic(letter, acc), {"m": "minor", "min": "minor", "maj": "major"}.get(
@@ -360,11 +361,43 @@ def find_references(text: str) -> list[str]:
     return refs
 
 
+_WORD_NUM = (r"(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|first|second|third|"
+             r"fourth|fifth|sixth|last|1st|2nd|3rd|4th|5th|6th)")
+_OPTION = re.compile(
+    rf"\b(?:option|number|no\.?|#|choice|pick|take|with)\s*(?:the\s+)?{_WORD_NUM}\b"
+    rf"|\bthe\s+{_WORD_NUM}(?:\s+one|\s+option)?\b"
+    rf"|^{_WORD_NUM}(?=\s*(?:$|but\b|and\b|,|please\b|pls\b|then\b|i guess\b|!|\.|one\b))"
+)
+
+
+def find_option(norm: str, options: int) -> int | None:
+    """An option named as such: "option two", "number 1 and ...", "the second one", "3 but in
+    E minor", "the one in the middle"."""
+    if not options:
+        return None
+    if re.search(r"\b(?:the one in the middle|the middle one|middle one)\b", norm):
+        return (options + 1) // 2
+    match = _OPTION.search(norm)
+    if not match:
+        return None
+    value = number_value(next(g for g in match.groups() if g))
+    if value == -1:
+        return options
+    return value if value is not None and 1 <= value <= options else None
+
+
 def find_number(norm: str) -> int | None:
-    for word in norm.split():
+    words = norm.split()
+    for word in words:
         value = number_value(word)
         if value is not None and (word in ORDINALS or word.isdigit()):
             return value
+    if len(words) <= 3:  # "three", "two please": a number said in words
+        for word in words:
+            if word in NUMBER_WORDS and word not in ("a", "an", "one"):
+                return NUMBER_WORDS[word]
+        if words and words[0] == "one" and len(words) == 1:
+            return 1
     return None
 
 
@@ -372,8 +405,15 @@ def find_number(norm: str) -> int | None:
 _TITLE = re.compile(
     r"^(?:(?:let'?s\s+)?call\s+(?:it|the song|this)|(?:the\s+)?(?:song\s+)?title\s*(?:is|:|=)|"
     r"(?:change|set|rename)\s+(?:the\s+)?(?:title|name)\s+(?:to|as)|name\s+it|"
-    r"(?:rename|retitle)\s+(?:it|the song)\s+(?:to\s+)?|(?:the\s+)?song\s+is\s+called)"
-    r"\s+['\"“]?(?P<title>[^'\"”]{1,60}?)['\"”]?\s*$",
+    r"(?:rename|retitle)\s+(?:it|the song)(?:\s+to)?|(?:the\s+)?song\s+is\s+called)"
+    r"\s+['\"“]?(?P<title>[^'\"”]{1,60}?)['\"”]?"
+    r"(?:\s*(?:,|\band\b)\s*(?:make|set|change|put|give|use|let|move|switch|in|at)\b.*)?\s*$",
+    re.IGNORECASE,
+)
+# "... and call it Porch Light": a title asked for after something else
+TITLE_LATE = re.compile(
+    r"\b(?:call it|call the song|name it|title it|and call it)\s+['\"“]?(?P<title>[^'\"”,.!]{1,60}?)"
+    r"['\"”]?(?=\s+and\s|\s*$|[,.!])",
     re.IGNORECASE,
 )
 
