@@ -296,3 +296,22 @@ def test_a_longer_alias_or_cue_does_not_swallow_a_word_the_reader_needs(
     values = [m.value(kind) for m in found if m.has(kind)]
     assert values, (text, [(m.text, m.senses) for m in found])
     assert value is None or value in values, (text, values)
+
+
+@pytest.mark.parametrize(("text", "not_theme"), [
+    ("a song about high school", "theme.graduation"),
+    ("boss battle music for my game", "theme.war"),
+    ("a tribute to my teacher", "theme.memorial"),
+    ("my mom has cancer and i want to write her a song", "theme.grief"),
+    ("a love song for my baby", "theme.lullaby"),
+    ("a song about my daughter growing up", "theme.new-baby"),
+    ("my best friend lied to me", "theme.breakup-angry"),
+    ("i have to say goodbye to my coworker", "theme.moving-away"),
+    ("a song about rising up", "theme.protest"),
+    ("music to help me go to sleep", "theme.lullaby"),
+    ("my girlfriend lives in another country", "theme.falling-in-love"),
+])
+def test_a_life_event_is_only_read_from_words_about_that_event(text: str, not_theme: str) -> None:
+    """The reader lets a life event (a funeral, a wedding, a birth...) outrank a subject, so an
+    event's cues must not be everyday words that turn up in other stories."""
+    assert not_theme not in _themes_matching(text)
