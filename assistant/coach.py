@@ -929,31 +929,10 @@ class Coach:
 
     # --- changes ---------------------------------------------------------------------------
     def _extra_changes(self, parsed: Parsed, done: dict[str, Any]) -> str:
-        """Apply explicit key/tempo/meter/length/title a message holds besides its answer."""
-        slots = parsed.slots
-        said: list[str] = []
-        patch: dict[str, Any] = {}
-        decisions = []
-        from assistant.stages.base import decision
+        """Apply explicit key/tempo/meter/length a message holds besides its answer."""
+        from assistant.stages.settings import explicit_values
 
-        if slots.key and "key" not in done:
-            tonic, mode = slots.key
-            mode = mode or (self.song.key.mode if self.song.key else "major")
-            patch["key"] = {"tonic": tonic, "mode": mode}
-            decisions.append(decision("key", f"{tonic} {mode}", "You chose it."))
-            said.append(f"key {tonic} {mode}")
-        if slots.tempo and "tempo" not in done:
-            patch["tempo"] = slots.tempo
-            decisions.append(decision("tempo", f"{slots.tempo:g} bpm", "You chose it."))
-            said.append(f"{slots.tempo:g} bpm")
-        if slots.meter and "meter" not in done:
-            patch["meter"] = slots.meter
-            decisions.append(decision("meter", slots.meter, "You chose it."))
-            said.append(slots.meter)
-        if slots.length_s and "length_s" not in done:
-            patch["length_s"] = slots.length_s
-            decisions.append(decision("length", _mmss(slots.length_s), "You asked for it."))
-            said.append(f"about {_mmss(slots.length_s)}")
+        patch, decisions, said = explicit_values(self._ctx(), parsed.slots, skip=set(done))
         if not patch:
             return ""
         self._apply(patch, decisions)
@@ -999,16 +978,26 @@ class Coach:
             decisions.append(decision("key", key.name, f"Transposed {slots.transpose:+d} "
                                       "semitones from " + song.key.name + "."))
             said.append(f"transposed {slots.transpose:+d} semitones: now {key.name}")
-        elif slots.key:
-            tonic, mode = slots.key
-            mode = mode or (song.key.mode if song.key else "major")  # "to D" keeps the mode
-            patch["key"] = {"tonic": tonic, "mode": mode}
-            decisions.append(decision("key", f"{tonic} {mode}", "You changed it."))
-            said.append(f"key {tonic} {mode}")
-        elif slots.mode and song.key is not None:
-            patch["key"] = {"tonic": song.key.tonic, "mode": slots.mode}
-            decisions.append(decision("key", f"{song.key.tonic} {slots.mode}", "You changed it."))
-            said.append(f"key {song.key.tonic} {slots.mode}")
+        elif slots.not_mode and song.key is not None and song.key.mode == slots.not_mode:
+            mode = "minor" if slots.not_mode == "major" else "major"  # "not in minor"
+            patch["key"] = {"tonic": song.key.tonic, "mode": mode}
+            decisions.append(decision("key", f"{song.key.tonic} {mode}",
+                                      f"Not {slots.not_mode}, you said."))
+            said.append(f"key {song.key.tonic} {mode}")
+        elif slots.not_mode and self.choices:
+            kept = [c for c in self.choices
+                    if c.patch.get("key", {}).get("mode") != slots.not_mode]
+            if kept and len(kept) < len(self.choices):
+                self._set_choices(kept)
+                return self._reply(f"Leaving out the {slots.not_mode} keys.")
+        elif slots.key or slots.mode:
+            from assistant.stages.settings import explicit_values
+
+            given, chosen, named = explicit_values(self._ctx(), replace(
+                slots, tempo=None, meter=None, length_s=None), why="You changed it.")
+            patch.update(given)
+            decisions += chosen
+            said += named
         if slots.tempo:
             from assistant.stages.base import tempo_check
 

@@ -53,8 +53,10 @@ class KeyHandler:
     def answer(self, ctx: Ctx, question: Question, parsed: Parsed) -> Step | None:
         slots = parsed.slots
         if slots.key:
+            from assistant.stages.settings import key_mode
+
             tonic, mode = slots.key
-            mode = mode or slots.mode or "major"
+            mode = key_mode(ctx, mode or slots.mode or "")
             return Step(f"{tonic} {mode} it is.", patch=key_patch(tonic, mode), answered=True,
                         decisions=[decision("key", f"{tonic} {mode}", "You chose it.")])
         if slots.mode in MODES:

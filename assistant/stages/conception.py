@@ -159,21 +159,9 @@ def starting_points(ctx: Ctx, seed: int | None = None) -> list[Choice]:
 
 def explicit(ctx: Ctx, parsed: Parsed) -> dict[str, object]:
     """Key, tempo, meter or length said along with the vibe ("upbeat pop in G, 6/8")."""
-    slots = parsed.slots
-    given: dict[str, object] = {}
-    if slots.key:
-        tonic, mode = slots.key
-        if not mode:  # "in G": the mode the vibe asks for
-            found = ctx.suggest()
-            mode = found.keys[0].mode if found and found.keys else "major"
-        given["key"] = {"tonic": tonic, "mode": mode}
-    if slots.tempo:
-        given["tempo"] = slots.tempo
-    if slots.meter:
-        given["meter"] = slots.meter
-    if slots.length_s:
-        given["length_s"] = slots.length_s
-    return given
+    from assistant.stages.settings import explicit_values
+
+    return explicit_values(ctx, parsed.slots)[0]
 
 
 def _shown(name: str, value: object) -> str:
