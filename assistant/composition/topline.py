@@ -199,7 +199,7 @@ def _cells(table: dict[float, tuple[tuple[_Cell, float], ...]], length: float
 def _pick(rng: random.Random, cells: tuple[tuple[_Cell, float], ...], energy: int,
           dense: bool = False) -> _Cell:
     """A weighted choice; energy tilts the weights toward cells with more notes."""
-    tilt = (energy - 3) * 0.25 + (0.3 if dense else 0.0)
+    tilt = max(-0.15, (energy - 3) * 0.25) + (0.3 if dense else 0.0)
     weights = []
     for cell, weight in cells:
         notes = sum(1 for d in cell if d > 0)
@@ -810,13 +810,13 @@ def topline(
                                            kind, sub, lead=lead, family=family,
                                            motif_moves=motif_moves if use_motif else [],
                                            lead_pool=lead_pool, pool_of=pool_of)
-        if len(slots) >= 3 * bars or lead:
-            quality += 0.3  # >= 3 notes a bar
+        dense = len(slots) >= 3 * bars or lead  # >= 3 notes a bar, first of all
         off = 0.0 if lead else max(0.0, abs(sum(pitches) / len(pitches) - centre - 0.5) - 0.5)
-        score = quality - 0.12 * off  # sit where the section's register says (the chorus lift)
+        # then the rules, then sitting where the section's register says (the chorus lift)
+        score = quality - 0.3 * off + (10.0 if dense else 0.0)
         if best is None or score > best[0] + EPS:
             best = (score, slots, pitches, plan, lengths, list(rhythms))
-        if quality >= GOOD_SCORE + 0.3 - EPS and off <= 1.0:
+        if dense and quality >= GOOD_SCORE - EPS and off <= 0.5:
             break
     if best is None:
         return Topline([], [], [])
