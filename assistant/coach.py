@@ -1117,8 +1117,9 @@ class Coach:
         return self._reply(text + (f"\n\n{self._question_text()}" if self._question() else ""))
 
     def _tips(self, parsed: Parsed) -> Reply:
-        if parsed.slots.moods or parsed.slots.genre:
-            return self._advise_vibe(parsed)
+        about_music = set(parsed.slots.words) & _VIBE_ADVICE_WORDS
+        if (parsed.slots.moods or parsed.slots.genre) and about_music:
+            return self._advise_vibe(parsed)  # "which key is best for sad songs?"
         tips = []
         query = _tip_query(parsed.text)
         try:
@@ -1152,6 +1153,9 @@ _QUESTION_FILLER = frozenset(
 )
 
 
+# A question about a feel that asks for keys, tempos or chords gets the rules' answer.
+_VIBE_ADVICE_WORDS = frozenset({"key", "keys", "tempo", "bpm", "chord", "chords", "progression",
+                                "progressions", "scale", "mode", "fast", "slow", "speed"})
 # Words that name one question of a stage ("change the instruments" -> instrumentation).
 _FOCUS_WORDS: dict[str, set[str]] = {
     "instrumentation": {"instruments", "instrument", "lineup", "line", "instrumentation"},

@@ -9,6 +9,7 @@ Modifiers (negators, "too", comparatives...) and the intents' cue phrases come f
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from assistant.kb.loader import Knowledge
     from assistant.kb.schema import Modifier
 
+_SIMPLE = re.compile(r"[a-z0-9]+(?: [a-z0-9]+)*")
 MODEL_FILE = "intent_model.json"
 WORDS_FILE = "words_en.txt"
 
@@ -83,7 +85,9 @@ class Lexicon:
     kb: Any = None
 
     def add(self, phrase: str, sense: Sense) -> None:
-        norm = " ".join(tokens(normalise(phrase)))
+        norm = normalise(phrase)
+        if not _SIMPLE.fullmatch(norm):
+            norm = " ".join(tokens(norm))
         if not norm:
             return
         senses = self.phrases.setdefault(norm, [])

@@ -32,6 +32,7 @@ _POLITE = re.compile(
     r"i'd like to|i would like to|i wanna)?\s*"
 )
 _TAIL = re.compile(r"\s+(?:please|thanks|thank you|pls|plz|thx|mate|then|now)$")
+_CONTRAST = frozenset({"but", "though", "although", "actually", "except"})
 _WHERE = frozenset({"in", "during", "for", "into", "through", "throughout", "from", "of"})
 _CHANGE_VALUES = frozenset({"key", "tempo", "meter", "length", "length_delta", "transpose",
                             "title", "number", "chords"})
@@ -349,6 +350,10 @@ def _slots(fixed: str, words: list[str], mentions: list[Mention], found: dict[st
             not_mode = m.value("mode")
         if m.has("term"):
             _extend(terms, [m.value("term") or ""])
+        elif intent in ("define", "question") and " " in m.text:
+            # "difference between mixing and mastering": the stage phrase holds two terms
+            _extend(terms, [s.value for w in m.text.split() for s in lex.phrases.get(w, ())
+                            if s.type == "term"])
         if m.has("source"):
             _extend(sources, [m.value("source") or ""])
         if m.has("section") and not _verb_not_section(words, m) and (
@@ -480,16 +485,19 @@ def _number_in_context(number: int, context: Context, words: list[str], tempo: o
 def best_theme(words: list[str], lex: Lexicon) -> str | None:
     """The theme the words are most about. Every cue phrase found counts, overlapping ones
     too, by its length in words; the theme's own name counts double ("a lullaby for my son"
-    is a lullaby). On a tie, a life event wins over a subject ("my best friend passed away"
+    is a lullaby), and double again after a "but". On a tie, a life event wins over a subject ("my best friend passed away"
     is about the loss)."""
     scores: dict[str, float] = {}
     first: dict[str, int] = {}
+    turn = next((i for i, w in enumerate(words) if w in _CONTRAST), len(words))
     for size in range(1, lex.longest + 1):
         for i in range(len(words) - size + 1):
             phrase = " ".join(words[i:i + size])
             for sense in lex.phrases.get(phrase, ()):
                 if sense.type == "theme":
                     bonus = 2.0 if phrase in lex.theme_names.get(sense.value, ()) else 1.0
+                    if i > turn:  # "a breakup song but I'm relieved": the but-clause decides
+                        bonus *= 2.0
                     scores[sense.value] = scores.get(sense.value, 0.0) + size * bonus
                     first.setdefault(sense.value, i)
     if not scores:

@@ -47,11 +47,19 @@ def fix_digits(text: str) -> str:
     return text
 
 
+_SEPARATORS = re.compile(r"[-_/]+")
+_OTHER = re.compile(r"[^a-z0-9&'#+?!,.;: ]+")
+_PLAIN = re.compile(r"[a-z0-9 ]*")
+
+
 def normalise(text: str) -> str:
     """Lower case, curly quotes straightened, hyphens/underscores/slashes as spaces."""
-    text = text.lower().replace("’", "'").replace("‘", "'")
-    text = re.sub(r"[-_/]+", " ", text)
-    text = re.sub(r"[^a-z0-9&'#+?!,.;: ]+", " ", text)
+    text = text.lower()
+    if _PLAIN.fullmatch(text):  # most phrases: nothing to replace
+        return " ".join(text.split())
+    text = text.replace("’", "'").replace("‘", "'")
+    text = _SEPARATORS.sub(" ", text)
+    text = _OTHER.sub(" ", text)
     return " ".join(text.split())
 
 

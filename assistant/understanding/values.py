@@ -148,7 +148,7 @@ _LEN_MIN = re.compile(
     r"(?:\s+(?:and\s+)?(\d{1,2})\s*(?:seconds?|secs?|s)?\b)?",
     re.IGNORECASE,
 )
-_LEN_SEC = re.compile(r"\b(\d{2,3})\s*(?:seconds?|secs?|s)\b", re.IGNORECASE)
+_LEN_SEC = re.compile(r"\b(\d{2,3})\s*(?:seconds?|secs?)\b", re.IGNORECASE)  # not "808s", "90s"
 _PATH = re.compile(
     r"((?:~|\.{1,2})?/?[\w.\-~/ ]*\.(?:mid|midi|wav|flac|aif|aiff|mp3|ogg|m4a))\b", re.IGNORECASE
 )
