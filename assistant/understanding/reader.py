@@ -485,8 +485,8 @@ def _number_in_context(number: int, context: Context, words: list[str], tempo: o
 def best_theme(words: list[str], lex: Lexicon) -> str | None:
     """The theme the words are most about. Every cue phrase found counts, overlapping ones
     too, by its length in words; the theme's own name counts double ("a lullaby for my son"
-    is a lullaby), and double again after a "but". On a tie, a life event wins over a subject ("my best friend passed away"
-    is about the loss)."""
+    is a lullaby), and double again after a "but". Life events come first ("my best friend
+    passed away" is about the loss), the people in a story last."""
     scores: dict[str, float] = {}
     first: dict[str, int] = {}
     turn = next((i for i, w in enumerate(words) if w in _CONTRAST), len(words))
