@@ -44,7 +44,6 @@ import math
 import statistics
 import sys
 import time
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -337,13 +336,64 @@ def check_chorus_lift(arr: Arrangement) -> Check:
     return Check(3.0 <= lift <= 7.0, f"{lift:+.1f} st")
 
 
-def _drum_bars(arr: Arrangement, drums: Track, span) -> list[frozenset[tuple[int, int]]]:  # type: ignore[no-untyped-def]
+Hits = tuple[tuple[int, float], ...]
+TOLERANCE = 0.1
+"""Beats: two hits closer than this are the same hit played with a human's timing."""
+
+
+def _hits(notes: Sequence, start: float) -> Hits:  # type: ignore[type-arg]
+    return tuple(sorted((n.pitch, n.start - start) for n in notes))
+
+
+def same_hits(a: Hits, b: Hits, tolerance: float = TOLERANCE) -> bool:
+    """The same pattern: the same drums (pitches), each hit within `tolerance` beats."""
+    if len(a) != len(b):
+        return False
+    by_pitch: dict[int, list[float]] = {}
+    for pitch, at in a:
+        by_pitch.setdefault(pitch, []).append(at)
+    other: dict[int, list[float]] = {}
+    for pitch, at in b:
+        other.setdefault(pitch, []).append(at)
+    if by_pitch.keys() != other.keys():
+        return False
+    return all(len(by_pitch[p]) == len(other[p]) and
+               all(abs(x - y) <= tolerance for x, y in zip(sorted(by_pitch[p]), sorted(other[p]), strict=True))
+               for p in by_pitch)
+
+
+def clusters(patterns: Sequence[Hits]) -> list[list[Hits]]:
+    """Patterns grouped by `same_hits` (first come, first grouped)."""
+    groups: list[list[Hits]] = []
+    for pattern in patterns:
+        for group in groups:
+            if same_hits(group[0], pattern):
+                group.append(pattern)
+                break
+        else:
+            groups.append([pattern])
+    return groups
+
+
+def _drum_bars(arr: Arrangement, drums: Track, span) -> list[Hits]:  # type: ignore[no-untyped-def]
     bars = []
     for b in range(span.bars):
         start = span.start + b * arr.bar_beats
-        notes = _span_notes(drums, start - 0.05, start + arr.bar_beats - 0.05)
-        bars.append(frozenset((n.pitch, round((n.start - start) * 12)) for n in notes))
+        bars.append(_hits(_span_notes(drums, start - 0.05, start + arr.bar_beats - 0.05), start))
     return bars
+
+
+def _unmatched(bar: Hits, main: Hits) -> Hits:
+    """The hits of `bar` that the main groove does not play (a fill's own notes)."""
+    left = list(main)
+    out = []
+    for pitch, at in bar:
+        match = next((h for h in left if h[0] == pitch and abs(h[1] - at) <= TOLERANCE), None)
+        if match is None:
+            out.append((pitch, at))
+        else:
+            left.remove(match)
+    return tuple(out)
 
 
 def check_drum_variety(arr: Arrangement) -> tuple[Check, Check]:
@@ -351,19 +401,19 @@ def check_drum_variety(arr: Arrangement) -> tuple[Check, Check]:
     if drums is None:
         return Check(None, "no drums"), Check(None, "no drums")
     distinct = []
-    fills = []
+    fills: list[Hits] = []
     for index, span in enumerate(arr.sections):
         bars = _drum_bars(arr, drums, span)
         body = [b for b in bars[:-1] if b]
+        groups = clusters(body)
         if len(body) >= 3:
-            distinct.append(len(set(body)))
+            distinct.append(len(groups))
         if index < len(arr.sections) - 1 and bars and bars[-1]:
-            main = Counter(body).most_common(1)[0][0] if body else frozenset()
-            shape = bars[-1] - main
-            fills.append(frozenset(shape))
+            main = max(groups, key=len)[0] if groups else ()
+            fills.append(_unmatched(bars[-1], main))
     variety = Check(None, "short sections") if not distinct else \
         Check(statistics.fmean(distinct) >= 2.0, f"{statistics.fmean(distinct):.1f}/sec")
-    shapes = {f for f in fills if f}
+    shapes = clusters([f for f in fills if f])
     need = min(3, len(fills))
     fill = Check(None, "no fills") if not fills else Check(len(shapes) >= need, f"{len(shapes)} of {len(fills)}")
     return variety, fill
@@ -466,14 +516,15 @@ def check_rhythm_variety(arr: Arrangement) -> Check:
     worst = math.inf
     fails = 0
     for span in spans:
-        rhythms = set()
+        bars = []
         for b in range(span.bars):
             start = span.start + b * arr.bar_beats
             line = _line(_span_notes(track, start - 0.05, start + arr.bar_beats - 0.05))
-            rhythms.add(tuple((round((n.start - start) * 12), round(n.duration * 12)) for n in line))
+            bars.append(tuple((0, n.start - start) for n in line))  # onsets: the rhythm
+        distinct = len(clusters(bars))
         need = 4 if span.bars >= 8 else 3
-        worst = min(worst, len(rhythms) / span.bars * 8)
-        fails += len(rhythms) < need
+        worst = min(worst, distinct / span.bars * 8)
+        fails += distinct < need
     return Check(fails == 0, f">= {worst:.1f}/8 bars")
 
 
