@@ -436,6 +436,7 @@ def _arrange_styled(
                 last = spans[-1]
                 track.add(last.start, last.bars * bar_beats, part.register[0] + 12, 60)
         arrangement.tracks.append(track)
+    _explain(spans, kit)
     humanize_tracks(
         [t for t in arrangement.tracks if t.notes], tempo=tempo, bar_beats=bar_beats, seed=seed,
         timing_ms=kit.style.timing_ms, velocity_sd=max(6.0, kit.style.velocity_sd), push_ms=kit.style.push_ms,
@@ -445,6 +446,26 @@ def _arrange_styled(
         track.tidy()
     _check_names(sections, parts, arrangement)
     return arrangement
+
+
+def _explain(spans: Sequence[SectionSpan], kit: Kit) -> None:
+    """Name the style's devices and every pattern's id among each section's rule ids."""
+    style = kit.style
+    for span in spans:
+        details = span.details
+        devices: list[str] = details.setdefault("devices", [])
+        if style.extensions:
+            devices.append("chord extensions: " + ", ".join(style.extensions))
+        if style.brushes:
+            devices.append("brushes")
+        if any("walk" in b for b in details.get("bass", [])):
+            devices.append("walking bass")
+        if any(str(c).endswith("(power)") for c in details.get("comp", {}).values()):
+            devices.append("power chords on the distorted guitar")
+        used = [*details.get("drums", []), *details.get("fills", []), *details.get("bass", []),
+                *(str(c).split(" ")[0] for c in details.get("comp", {}).values())]
+        ids: list[str] = details.setdefault("rule_ids", [])
+        ids += [u for u in dict.fromkeys(used) if u.startswith("groove.") and u not in ids]
 
 
 def _backbeats(meter: str) -> tuple[float, ...]:
