@@ -163,10 +163,10 @@ def compose(
              if technique in ("motif", "sequence", "inversion", "displacement")}
     slots = tl.slots_from_rhythms(g, rhythms, lengths, signs)
     chords = [tuple(theory.numeral_to_pitch_classes(n, key)) for n in per_bar]
-    tonic, scale = tl._key_pcs(key.tonic, key.mode)
+    tonic, scale = tl.key_pcs(key.tonic, key.mode)
     span = high - low
     centre = min(high - 4.0, low + max(3.0, 0.4 * span))
-    best: tuple[float, list[int], tl._Plan] | None = None
+    best: tuple[float, list[int], tl.LinePlan] | None = None
     for _attempt in range(4):
         sub = random.Random(rng.random())
         _, first, _ = tl.draw_line(slots, lengths, chords, tonic, scale, low, high, centre,
@@ -182,11 +182,11 @@ def compose(
             break
     assert best is not None
     _, pitches, line_plan = best
-    played = tl._velocities(slots, pitches, line_plan, energy, rng)
+    played = tl.velocities(slots, pitches, line_plan, energy, rng)
     notes = [Note(pitch=n.pitch, start=n.start, duration=n.duration, velocity=n.velocity)
              for n in played]
     motif_notes = [n for n in notes if n.start < g.bar - 1e-9]
-    devices, rule_ids = tl._explain(slots, pitches, line_plan, lengths, rhythms, g, "melody",
+    devices, rule_ids = tl.explain(slots, pitches, line_plan, lengths, rhythms, g, "melody",
                                     False, "vocal", False, key)
     return MelodyIdea(
         key=key, meter=meter, progression=per_bar,

@@ -345,7 +345,8 @@ def slots_from_rhythms(g: Grid, rhythms: Sequence[_Cell], lengths: Sequence[int]
 
 
 @lru_cache(maxsize=64)
-def _key_pcs(tonic: str, mode: str) -> tuple[int, tuple[int, ...]]:
+def key_pcs(tonic: str, mode: str) -> tuple[int, tuple[int, ...]]:
+    """(tonic pitch class, the mode's scale pitch classes from the tonic), cached."""
     from assistant import theory
 
     scale = tuple(theory.scale_pitch_classes(Key(tonic=tonic, mode=mode)))  # type: ignore[arg-type]
@@ -371,9 +372,6 @@ def _pools(scale: tuple[int, ...], chord: tuple[int, ...], low: int, high: int
     if not chord_pitches:  # no tone of the chord in a narrow range: any note of the line
         chord_pitches, tones = line, frozenset(p % 12 for p in line)
     return line, chord_pitches, tones
-
-
-_BLUES_EXTRA = (3, 6, 10)  # b3, b5, b7 over the tonic
 
 
 @lru_cache(maxsize=256)
@@ -411,6 +409,7 @@ SECTION_LIFT = {"verse": 0, "intro": 0, "outro": 0, "pre-chorus": 2, "build": 2,
                 "breakdown": 0, "interlude": 1, "break": 1}
 LIFT_SECTIONS = frozenset(k for k, v in SECTION_LIFT.items() if v >= 4)
 LEAD_SECTIONS = frozenset({"solo", "drop", "head"})
+"""Sections that get an instrumental lead line rather than a vocal melody."""
 _STYLE_FAMILY = {
     "jazz": "jazz", "bossa nova": "jazz", "bossa": "jazz", "swing": "jazz", "neo-soul": "jazz",
     "lo-fi": "jazz", "r&b": "jazz", "rnb": "jazz", "soul": "jazz", "funk": "jazz",
@@ -450,7 +449,9 @@ def _move_cost(move: int) -> float:
 
 
 @dataclass
-class _Plan:
+class LinePlan:
+    """What is fixed before a line is drawn: its centre, the climax and the phrase endings."""
+
     centre: float
     climax_index: int
     climax_pitch: int
@@ -465,7 +466,7 @@ class _Plan:
 
 def _choose_forced(slots: list[Slot], lengths: list[int], chords: Sequence[tuple[int, ...]],
                    tonic: int, scale: tuple[int, ...], low: int, high: int, centre: float,
-                   kind: str, rng: random.Random, lead: bool) -> _Plan:
+                   kind: str, rng: random.Random, lead: bool) -> LinePlan:
     """The climax (pitch and place) and the phrase endings, fixed before the line is drawn."""
     total = slots[-1].start + slots[-1].duration if slots else 0.0
     last_bar = slots[-1].bar if slots else 0
@@ -494,7 +495,7 @@ def _choose_forced(slots: list[Slot], lengths: list[int], chords: Sequence[tuple
     forced = {climax_index: climax_pitch}
     endings: dict[int, str] = {}
     shapes = tuple(rng.choice(("arch", "rise", "fall", "valley", "arch")) for _ in lengths)
-    plan = _Plan(centre, climax_index, climax_pitch, forced, endings, shapes)
+    plan = LinePlan(centre, climax_index, climax_pitch, forced, endings, shapes)
     spans = _phrase_spans(slots)
     if not lead:
         raw = [_target(s, total, plan, spans[s.phrase]) for s in slots]
@@ -532,7 +533,7 @@ def _phrase_spans(slots: Sequence[Slot]) -> dict[int, tuple[float, float]]:
     return spans
 
 
-def _target(slot: Slot, total: float, plan: _Plan, phrase_span: tuple[float, float]) -> float:
+def _target(slot: Slot, total: float, plan: LinePlan, phrase_span: tuple[float, float]) -> float:
     climax_at = max(EPS, total * 0.75)
     start, end = phrase_span
     inside = min(1.0, max(0.0, (slot.start - start) / max(EPS, end - start)))
@@ -557,7 +558,7 @@ _MOVE_COST = tuple(_move_cost(m) + 0.5 * max(0, m - 9) for m in range(128))
 
 
 def _draw(slots: list[Slot], chords: Sequence[tuple[int, ...]], scale: tuple[int, ...],
-          low: int, high: int, plan: _Plan, motif_moves: list[int], rng: random.Random,
+          low: int, high: int, plan: LinePlan, motif_moves: list[int], rng: random.Random,
           pool_of: dict[int, tuple[tuple[int, ...], tuple[int, ...], frozenset[int]]],
           lead_pool: tuple[int, ...] | None, family: str) -> list[int]:
     """The line, note by note: the cheapest candidate under the rules' costs (see the module
@@ -669,7 +670,7 @@ def melody_scores(pitches: Sequence[int]) -> tuple[float, float]:
 
 
 def _arp_line(slots: list[Slot], pool_of: dict[int, tuple[tuple[int, ...], tuple[int, ...],
-              frozenset[int]]], plan: _Plan, rng: random.Random) -> list[int]:
+              frozenset[int]]], plan: LinePlan, rng: random.Random) -> list[int]:
     """An arpeggiated hook: one shape over each bar's chord tones from a fixed floor."""
     shape = rng.choice(((0, 1, 2, 1), (0, 2, 1, 2), (0, 1, 2, 3), (2, 1, 0, 1), (0, 2, 3, 2),
                         (0, 1, 2, 3, 2, 1)))
@@ -710,7 +711,7 @@ def draw_line(slots: list[Slot], lengths: Sequence[int], chords: Sequence[tuple[
               rng: random.Random, *, lead: bool = False, family: str = "vocal",
               motif_moves: Sequence[int] = (), lead_pool: tuple[int, ...] | None = None,
               pool_of: dict[int, tuple[tuple[int, ...], tuple[int, ...], frozenset[int]]] | None = None,
-              ) -> tuple[float, list[int], _Plan]:
+              ) -> tuple[float, list[int], LinePlan]:
     """Pitches for the slots: (score, pitches, plan with the climax and phrase endings)."""
     if pool_of is None:
         pool_of = {b: _pools(scale, tuple(chords[b % len(chords)]), low, high)
@@ -727,7 +728,7 @@ def draw_line(slots: list[Slot], lengths: Sequence[int], chords: Sequence[tuple[
     return line_score(slots, pitches, pool_of), pitches, plan
 
 
-def _approach_notes(slots: Sequence[Slot], pitches: list[int], plan: _Plan, rng: random.Random,
+def _approach_notes(slots: Sequence[Slot], pitches: list[int], plan: LinePlan, rng: random.Random,
                     low: int) -> None:
     """Jazz and blues lines: the off-beat note before a strong-beat chord tone becomes a
     chromatic approach a semitone below (or above) it, about half the time."""
@@ -747,7 +748,7 @@ def _approach_notes(slots: Sequence[Slot], pitches: list[int], plan: _Plan, rng:
 
 def _repair_strong_beats(slots: Sequence[Slot], pitches: list[int],
                          pool_of: dict[int, tuple[tuple[int, ...], tuple[int, ...], frozenset[int]]],
-                         plan: _Plan) -> None:
+                         plan: LinePlan) -> None:
     """A strong-beat note that is not a chord tone moves to the nearest chord tone."""
     for k, slot in enumerate(slots):
         _, chord_pitches, tones = pool_of[slot.bar]
@@ -784,7 +785,7 @@ def topline(
     family = style_family(style) if lead else "vocal"
     energy = max(1, min(5, int(energy)))
     g = grid(meter)
-    tonic, scale = _key_pcs(key.tonic, key.mode)
+    tonic, scale = key_pcs(key.tonic, key.mode)
     rng = random.Random(seed * 1_000_003 + _stable(kind) + (_stable(family) if lead else 0))
     chords = [tuple(c) if c else (tonic,) for c in chords]
     motif_cell = _motif_rhythm(motif, g) if motif else None
@@ -799,7 +800,7 @@ def topline(
     lead_pool = None
     if lead and family in ("blues", "rock"):
         lead_pool = _lead_pool(scale, tonic, family, low, high)
-    best: tuple[float, list[Slot], list[int], _Plan, list[int], list[_Cell]] | None = None
+    best: tuple[float, list[Slot], list[int], LinePlan, list[int], list[_Cell]] | None = None
     for _attempt in range(ATTEMPTS):
         sub = random.Random(rng.random())
         slots, lengths, rhythms = rhythm_plan(bars, meter, sub, energy, motif_rhythm=use_motif,
@@ -821,14 +822,16 @@ def topline(
     if best is None:
         return Topline([], [], [])
     _, slots, pitches, plan, lengths, rhythms = best
-    notes = _velocities(slots, pitches, plan, energy, rng)
-    devices, rule_ids = _explain(slots, pitches, plan, lengths, rhythms, g, kind, lead, family,
+    notes = velocities(slots, pitches, plan, energy, rng)
+    devices, rule_ids = explain(slots, pitches, plan, lengths, rhythms, g, kind, lead, family,
                                  bool(use_motif), key)
     return Topline(notes, devices, rule_ids)
 
 
-def _velocities(slots: list[Slot], pitches: list[int], plan: _Plan, energy: int,
+def velocities(slots: list[Slot], pitches: list[int], plan: LinePlan, energy: int,
                 rng: random.Random) -> list[ToplineNote]:
+    """The notes with velocities: louder with energy, accents on strong beats and the
+    climax, phrase endings eased off, a little random spread."""
     base = 62 + 8 * energy
     out = []
     for i, (slot, pitch) in enumerate(zip(slots, pitches, strict=True)):
@@ -843,9 +846,10 @@ def _velocities(slots: list[Slot], pitches: list[int], plan: _Plan, energy: int,
     return out
 
 
-def _explain(slots: list[Slot], pitches: list[int], plan: _Plan, lengths: list[int],
+def explain(slots: list[Slot], pitches: list[int], plan: LinePlan, lengths: list[int],
              rhythms: list[_Cell], g: Grid, kind: str, lead: bool, family: str,
              from_motif: bool, key: Key) -> tuple[list[str], list[str]]:
+    """The devices in plain words and the ids of the rules the line used."""
     from assistant import theory
 
     devices: list[str] = []
