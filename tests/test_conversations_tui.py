@@ -80,7 +80,14 @@ async def talk(conversation: Conversation, home: Path) -> list[Failure]:
                 if box.value != text:
                     problems.append(f"typed {text!r} but the input box holds {box.value!r}")
                 await pilot.press("enter")
-                await wait_turns(app, pilot, turns + 1)
+                if text.strip():
+                    await wait_turns(app, pilot, turns + 1)
+                else:  # Enter on an empty box is no turn: give a wrong one time to show
+                    for _ in range(10):
+                        await pilot.pause(0.02)
+                    await app.workers.wait_for_complete()
+                    if app.turns != turns:
+                        problems.append("Enter on an empty box took a turn")
                 reply = "\n\n".join(coach_texts(app)[shown:])
                 now = saved(reader, app.session_id, reply, export_dir)
                 problems += check(step.expect, now, before)
