@@ -1,7 +1,8 @@
 """Do the demos sound like music? Issue 12's criteria, measured from the arranged events.
 
 Renders `coach render --demo`'s arrangement (`assistant.render.arrange.arrange(song,
-demo=True)`, the events the MIDI file and the synth both play) for >= 24 songs made the way
+demo=True)`), writes it as the MIDI file `coach render --midi` writes and measures that file,
+for >= 24 songs made the way
 `coach render --mood/--genre/--meter` makes them: every genre in knowledge/genres.toml at
 least once, 4/4, 3/4, 6/8 and 12/8, many moods. Per demo, each criterion is met (Y), not
 met (n) or does not apply (-):
@@ -53,7 +54,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from assistant.composition.topline import section_kind  # noqa: E402
-from assistant.render.events import CLICK_CHANNEL, Arrangement, Track  # noqa: E402
+from assistant.render.events import CLICK_CHANNEL, Arrangement, SectionSpan, TimedNote, Track  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "RESULTS-musicality.md"
 FIGURES = REPO / "benchmarks" / "figures"
@@ -150,6 +151,44 @@ def render_demo(demo: Demo) -> tuple[object, Arrangement]:
 
     song = build_song(demo)
     return song, arrange(song, demo=True)
+
+
+def from_midi(data: bytes, like: Arrangement) -> Arrangement:
+    """The arrangement as the MIDI file says it: every note read back from the type-1 file
+    (`encode_smf`, what `coach render --midi` writes), the tracks' names, roles and channels
+    and the sections' energies taken from `like` (the file has no word for them)."""
+    import io
+
+    import mido
+
+    midi = mido.MidiFile(file=io.BytesIO(data))
+    per_beat = midi.ticks_per_beat
+    tracks = []
+    for source, midi_track in zip(like.tracks, midi.tracks[1:], strict=True):
+        sounding: dict[tuple[int, int], tuple[int, int]] = {}
+        notes = []
+        tick = 0
+        for message in midi_track:
+            tick += message.time
+            if message.type == "note_on" and message.velocity > 0:
+                sounding[(message.channel, message.note)] = (tick, message.velocity)
+            elif message.type in ("note_off", "note_on"):
+                started = sounding.pop((message.channel, message.note), None)
+                if started is not None:
+                    notes.append(TimedNote(started[0] / per_beat, (tick - started[0]) / per_beat,
+                                           message.note, started[1]))
+        notes.sort(key=lambda n: (n.start, n.pitch))
+        tracks.append(Track(source.name, source.role, source.channel, source.program, notes))
+    markers = []
+    tick = 0
+    for message in midi.tracks[0]:
+        tick += message.time
+        if message.type == "marker" and message.text != "count-in":
+            markers.append((message.text, tick / per_beat))
+    sections = [SectionSpan(name, start, span.bars, span.energy, span.index)
+                for (name, start), span in zip(markers, like.sections, strict=True)]
+    return Arrangement(like.title, like.tempo, like.meter, like.key_tonic, like.key_mode, like.bar_beats,
+                       tracks, sections, like.count_in_bars)
 
 
 # ---------------------------------------------------------------- helpers
@@ -650,13 +689,19 @@ def measure(arr: Arrangement, style: str, swing: float = 0.5) -> dict[str, Check
     }
 
 
-def evaluate(demos: Sequence[Demo] = DEMOS) -> list[DemoResult]:
+def evaluate(demos: Sequence[Demo] = DEMOS, midi: bool = True) -> list[DemoResult]:
+    """Each demo arranged, written as the MIDI file `coach render --midi` writes and measured
+    from that file (`midi=False`: from the arranged events directly; the same notes, to the
+    MIDI tick)."""
     from assistant.kb.loader import knowledge
+    from assistant.render.midi import encode_smf
 
     kb = knowledge()
     results = []
     for demo in demos:
         song, arr = render_demo(demo)
+        if midi:
+            arr = from_midi(encode_smf(arr), arr)
         genre = kb.find_genre(song.genre) if song.genre else None  # type: ignore[attr-defined]
         swing = genre.swing if genre is not None else 0.5
         style = " ".join(x for x in (song.genre or "", demo.genre) if x)  # type: ignore[attr-defined]
@@ -756,8 +801,9 @@ def markdown(results: Sequence[DemoResult], seconds: float) -> str:
         "# Musicality of the demos (issue 12)",
         "",
         f"`benchmarks/eval_musicality.py`: {s['demos']} demos (`arrange(song, demo=True)`, songs made "
-        "like `coach render --mood M --genre G [--meter X] --demo`), measured from the arranged "
-        f"events. **Share of criteria met: {s['met']}/{s['applicable']} = {s['share']:.2f}** "
+        "like `coach render --mood M --genre G [--meter X] --demo`), measured from their MIDI files "
+        "(`encode_smf`, what `--midi` writes). "
+        f"**Share of criteria met: {s['met']}/{s['applicable']} = {s['share']:.2f}** "
         f"(target >= 0.95). Took {seconds:.1f} s.",
         "",
         "Y met, n not met, - does not apply; the measured value is under each mark. The columns "

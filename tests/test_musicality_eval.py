@@ -115,3 +115,18 @@ def test_evaluation_runs_on_demos() -> None:
     assert summary["demos"] == 2 and 0.0 <= float(summary["share"]) <= 1.0  # type: ignore[arg-type]
     assert len(ev.DEMOS) >= 24
     assert {d.meter for d in ev.DEMOS} >= {None, "3/4", "6/8", "12/8"}
+
+
+def test_measured_from_the_midi_file_as_written() -> None:
+    from assistant.render.midi import encode_smf
+
+    arr = _song_like()
+    back = ev.from_midi(encode_smf(arr), arr)
+    assert [s.start for s in back.sections] == [s.start for s in arr.sections]
+    for a, b in zip(arr.tracks, back.tracks, strict=True):
+        assert (a.name, a.role, a.channel) == (b.name, b.role, b.channel)
+        assert [(n.pitch, n.velocity) for n in a.notes] == [(n.pitch, n.velocity) for n in b.notes]
+        assert all(abs(x.start - y.start) <= 1 / 480 and abs(x.duration - y.duration) <= 2 / 480
+                   for x, y in zip(a.notes, b.notes, strict=True))
+    assert ev.measure(back, "funk").keys() == ev.measure(arr, "funk").keys()
+    assert ev.check_ending(back).value == ev.check_ending(arr).value
