@@ -167,11 +167,13 @@ def test_section_kinds() -> None:
 
 def test_fast() -> None:
     _line("4/4", 0)  # warm the caches
-    started = time.perf_counter()
-    for seed in range(20):
-        _line("4/4" if seed % 2 else "12/8", seed, "chorus" if seed % 3 else "verse")
-    per_section = (time.perf_counter() - started) / 20
-    assert per_section < 0.010, per_section  # well under 5 ms on an idle machine
+    runs = []
+    for _ in range(3):  # the best of three: other jobs share this machine
+        started = time.perf_counter()
+        for seed in range(20):
+            _line("4/4" if seed % 2 else "12/8", seed, "chorus" if seed % 3 else "verse")
+        runs.append((time.perf_counter() - started) / 20)
+    assert min(runs) < 0.008, runs  # about 2 ms a section on an idle machine
 
 
 def test_rules_are_data() -> None:
