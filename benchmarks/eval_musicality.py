@@ -25,6 +25,7 @@ met (n) or does not apply (-):
 | rest | vocal melody: a rest (>= an eighth) at least every 4 bars, in every vocal section |
 | peak | vocal melody: the single highest note in the last third, in >= 75 % of vocal sections |
 | rhy | vocal melody: no 1-3 bar rhythm looped: >= 4 distinct bar rhythms per vocal section of 8+ bars (else 3) |
+| ct | vocal melody: >= 80 % of its strong-beat notes are tones of the chord sounding then (chord, pad and bass parts) |
 | voice | chord parts move <= 2.5 semitones per voice on average between chords |
 | appr | bass: >= 25 % of chord changes approached by a step or from the new root's fifth |
 | sync | compound meters: bass and chords within 15 ms of the drums on the beat (mean offset) |
@@ -63,7 +64,7 @@ GHOST_STYLES = ("funk", "r&b", "rnb", "hip-hop", "jazz", "neo-soul", "neo soul",
 SNARES = (37, 38, 39, 40)
 CADENCE_ROOTS = {7: "V", 5: "IV", 10: "bVII", 2: "ii", 8: "bVI", 1: "bII"}
 COLUMNS = ("end", "plays", "mel", "lead", "dens", "lift", "drums", "fills", "ghost", "vel", "feel",
-           "step", "leap", "rest", "peak", "rhy", "voice", "appr", "sync")
+           "step", "leap", "rest", "peak", "rhy", "ct", "voice", "appr", "sync")
 
 
 @dataclass(frozen=True)
@@ -567,6 +568,53 @@ def check_rhythm_variety(arr: Arrangement) -> Check:
     return Check(fails == 0, f">= {worst:.1f}/8 bars")
 
 
+def _harmony_at(chords: Sequence, bass: Sequence, bar_start: float, bar: float) -> set[int]:  # type: ignore[type-arg]
+    """The bar's chord as pitch classes: what the chord parts play in the bar (a comp that
+    skanks off the beat still names its chord), else the bass; a power chord (root and
+    fifth) stands for either third."""
+    def inside(notes: Sequence) -> set[int]:  # type: ignore[type-arg]
+        return {n.pitch % 12 for n in notes
+                if bar_start - TOLERANCE <= n.start < bar_start + bar - TOLERANCE
+                or n.start < bar_start <= n.start + n.duration - TOLERANCE}
+
+    tones = inside(chords) or inside(bass)
+    if 0 < len(tones) <= 2:
+        for root in list(tones):
+            if (root + 7) % 12 in tones:
+                tones |= {(root + 3) % 12, (root + 4) % 12}
+    return tones
+
+
+def check_chord_tones(arr: Arrangement) -> Check:
+    from assistant.composition.topline import grid
+
+    spans = _vocal_spans(arr)
+    if not spans:
+        return Check(None, "no vocal section")
+    track = _melody_track(arr)
+    if track is None:
+        return Check(False, "no melody")
+    chords = [n for t in _tracks(arr) if t.role in ("chords", "pad") for n in t.notes]
+    bass = [n for t in _tracks(arr) if t.role == "bass" for n in t.notes]
+    if not chords and not bass:
+        return Check(None, "no harmony")
+    strong = grid(arr.meter).strong
+    hits = total = 0
+    for span in spans:
+        for note in _line(_span_notes(track, span.start, span.start + span.bars * arr.bar_beats)):
+            offset = (note.start - span.start) % arr.bar_beats
+            if not any(abs(offset - s) <= TOLERANCE for s in strong):
+                continue
+            tones = _harmony_at(chords, bass, note.start - offset, arr.bar_beats)
+            if not tones:
+                continue
+            total += 1
+            hits += note.pitch % 12 in tones
+    if not total:
+        return Check(None, "no strong beats")
+    return Check(hits / total >= 0.8, f"{hits / total:.2f}")
+
+
 def _bar_sets(arr: Arrangement, track: Track) -> list[tuple[int, ...]]:
     sets: dict[int, set[int]] = {}
     for n in track.notes:
@@ -684,6 +732,7 @@ def measure(arr: Arrangement, style: str, swing: float = 0.5) -> dict[str, Check
         "lift": check_chorus_lift(arr), "drums": drums, "fills": fills,
         "ghost": check_ghosts(arr, style), "vel": check_velocity(arr), "feel": check_feel(arr, swing),
         "step": step, "leap": leap, "rest": rest, "peak": peak, "rhy": check_rhythm_variety(arr),
+        "ct": check_chord_tones(arr),
         "voice": check_voicing(arr),
         "appr": check_bass(arr), "sync": check_sync(arr),
     }

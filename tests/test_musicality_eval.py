@@ -96,6 +96,20 @@ def test_velocity_timing_voice_leading_and_sync() -> None:
     assert ev.check_sync(_song_like()).ok is None  # 4/4: does not apply
 
 
+def test_strong_beats_against_the_bars_chord() -> None:
+    arr = _song_like()
+    # E on beats 1 and 3 of the verse: a C chord tone in bars 1 and 3, not over G; the chorus
+    # sings A on its strong beats, over C and G
+    check = ev.check_chord_tones(arr)
+    assert check.ok is False and check.value == "0.25"
+    # a power chord (E and B) stands for either third
+    power = [TimedNote(0, 4, 40, 90), TimedNote(0, 4, 47, 90)]
+    assert ev._harmony_at(power, [], 0.0, 4.0) == {4, 11, 7, 8}
+    # a skank on the off-beats still names the bar's chord
+    skank = [TimedNote(1, 0.3, 60, 80), TimedNote(1, 0.3, 64, 80), TimedNote(3, 0.3, 67, 80)]
+    assert ev._harmony_at(skank, [TimedNote(0, 1, 36, 90)], 0.0, 4.0) == {0, 4, 7}
+
+
 def _only(arr: Arrangement, name: str) -> Arrangement:
     return Arrangement(arr.title, arr.tempo, arr.meter, arr.key_tonic, arr.key_mode, arr.bar_beats,
                        [t for t in arr.tracks if t.name == name], arr.sections)
