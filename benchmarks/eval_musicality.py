@@ -58,6 +58,9 @@ from assistant.composition.topline import section_kind  # noqa: E402
 from assistant.render.events import CLICK_CHANNEL, Arrangement, SectionSpan, TimedNote, Track  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "RESULTS-musicality.md"
+LEGEND = {row.split("|")[1].strip(): row.split("|")[2].strip()
+          for row in (__doc__ or "").splitlines() if row.startswith("| ") and not row.startswith("| column")}
+"""Column -> what it checks, from the table in this docstring."""
 FIGURES = REPO / "benchmarks" / "figures"
 VOCAL_KINDS = frozenset({"verse", "pre-chorus", "chorus", "post-chorus", "bridge", "hook"})
 GHOST_STYLES = ("funk", "r&b", "rnb", "hip-hop", "jazz", "neo-soul", "neo soul", "lo-fi")
@@ -901,6 +904,8 @@ def readme_section(results: Sequence[DemoResult], melody: dict[str, float]) -> s
         "| " + " | ".join(COLUMNS) + " |",
         "|" + "---|" * len(COLUMNS),
         "| " + " | ".join(f"{per[c]['met']}/{per[c]['applicable']}" for c in COLUMNS) + " |",
+        "",
+        "Columns: " + "; ".join(f"**{c}** {LEGEND[c]}" for c in COLUMNS) + ".",
         "",
         "| demo | met | not met (measured) |",
         "|---|---|---|",
