@@ -2,6 +2,7 @@
 
     .venv/bin/python -m tests.conversations.report            # print the list
     .venv/bin/python -m tests.conversations.report --write    # also write FAILING.md
+    .venv/bin/python -m tests.conversations.report --tui      # and the TUI subset too
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.conversations.checks import HERE, load_conversations, run_plain
+from tests.conversations.checks import HERE, Conversation, load_conversations, run_plain
 
 
 def main(argv: list[str]) -> int:
@@ -37,6 +38,7 @@ def main(argv: list[str]) -> int:
                              for f in failures]))
     took = time.monotonic() - started
     passed = len(conversations) - len(failing)
+    tui_lines = tui_report([c for c in conversations if c.tui]) if "--tui" in argv else []
     lines = [
         "# Conversations the coach still gets wrong",
         "",
@@ -52,11 +54,41 @@ def main(argv: list[str]) -> int:
         lines.append(f"## {name}")
         lines += [f"- {p}" for p in problems]
         lines.append("")
+    lines += tui_lines
     text = "\n".join(lines)
     print(text)
     if "--write" in argv:
         (HERE / "FAILING.md").write_text(text, encoding="utf-8")
     return 0
+
+
+def tui_report(conversations: list[Conversation]) -> list[str]:
+    """The TUI subset through the real TUI (tests/test_conversations_tui.py's driver)."""
+    import asyncio
+
+    from tests.test_conversations_tui import talk
+
+    root = Path(tempfile.mkdtemp(prefix="coach-tui-"))
+    os.environ["COACH_HOME"] = str(root)
+
+    async def run() -> list[tuple[str, str]]:
+        found = []
+        for conversation in conversations:
+            try:
+                failures = await talk(conversation, root / conversation.name)
+                found.append((conversation.name, "\n".join(f"- {f}" for f in failures)))
+            except Exception as error:  # a broken run is a finding too
+                found.append((conversation.name, f"- the run broke: {error!r}"))
+        return found
+
+    results = asyncio.run(run())
+    failing = [(name, text) for name, text in results if text]
+    lines = ["## The TUI subset", "",
+             f"{len(results) - len(failing)} of {len(results)} conversations pass in the TUI "
+             "(typed key by key with Pilot, Enter to send).", ""]
+    for name, text in failing:
+        lines += [f"### {name}", text, ""]
+    return lines
 
 
 if __name__ == "__main__":
