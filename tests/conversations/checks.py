@@ -46,6 +46,8 @@ The check vocabulary (every key optional; one `name = example value` a line):
     SYMBOLS in the sheet's key (`assistant.stages.music.symbols`), is exactly this (a symbol
     spelled differently with the same pitch classes counts)
 - progression_set = true/false: the sheet has a main progression / has none
+- progression_fits_key = true: the progression's home chords have the key's third (no C
+    major home chord in C minor: it was suggested for this key, not the one before)
 - instruments_include = ["electric piano"]: each is contained in some line-up instrument's
     name ("a|b": either)
 - instruments_exclude = ["drums"]: no line-up instrument is named exactly this or has it as
@@ -317,6 +319,28 @@ def _found(want: Any, haystack: list[str]) -> bool:
     return any(_low(alt) in item for alt in str(want).split("|") for item in haystack)
 
 
+def _check_fits_key(want: Any, now: Saved, before: Saved) -> str | None:
+    """The tonic chords of the progression have the key's third (no C major chord as the
+    home chord of C minor): suggestions were made for this key, not the one before."""
+    from assistant import theory
+
+    song = now.song
+    if not want or song.key is None or not song.progression:
+        return None if not want else "no key or no progression"
+    minor = song.key.mode in ("minor", "dorian", "phrygian", "locrian")
+    tonic = theory.parse_pitch_class(song.key.tonic)
+    for numeral in song.progression:
+        parsed = theory.parse_numeral(numeral)
+        if parsed.root_offset != 0 or parsed.secondary:
+            continue
+        pcs = set(theory.numeral_to_pitch_classes(numeral, song.key))
+        wrong = (tonic + 4) % 12 if minor else (tonic + 3) % 12
+        if wrong in pcs and (tonic + (3 if minor else 4)) % 12 not in pcs:
+            return (f"progression {_symbols(song)} ({' '.join(song.progression)}) has the home "
+                    f"chord {numeral} against the key {song.key.name}")
+    return None
+
+
 def _check_instruments_include(want: Any, now: Saved, before: Saved) -> str | None:
     names = [n for n, _ in _instruments(now.song)]
     missing = [w for w in _list(want) if not _found(w, names)]
@@ -454,6 +478,7 @@ CHECKS: dict[str, Callable[[Any, Saved, Saved], str | None]] = {
     "genre_not": _check_genre_not,
     "references_include": _check_references,
     "progression_symbols": _check_progression,
+    "progression_fits_key": _check_fits_key,
     "progression_set": _is_set("progression", lambda s: s.progression),
     "instruments_include": _check_instruments_include,
     "instruments_exclude": _check_instruments_exclude,
