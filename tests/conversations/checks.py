@@ -56,6 +56,8 @@ The check vocabulary (every key optional; one `name = example value` a line):
 - sources_include = ["vocal|voice"]: each is contained in some recording source ("a|b":
     either)
 - sources_exclude = ["rhodes"]: none is contained in any recording source
+- silent_in = ["verse", "synth"]: in every section whose name contains the first word, no
+    instrument whose name contains the second (or whose role it is) plays (or its level is 0)
 - title = "Leaving": the title is exactly this
 - platform = "spotify": the release platform contains this (case-insensitive)
 - sections_include = ["bridge"]: each is contained in some section name of the arrangement
@@ -373,6 +375,23 @@ def _check_sections(want: Any, now: Saved, before: Saved) -> str | None:
     return f"sections {names}, missing {missing}" if missing else None
 
 
+def _check_silent_in(want: Any, now: Saved, before: Saved) -> str | None:
+    section, instrument = (_low(x) for x in want)
+    roles = {i.name.lower(): i.role for i in now.song.instrumentation}
+    sections = [s for s in now.song.sections if section in s.name.lower()]
+    if not sections:
+        return f"no {section!r} section: {[s.name for s in now.song.sections]}"
+    loud = []
+    for part in sections:
+        playing = [n.lower() for n in (part.instruments if part.instruments is not None
+                                       else roles)]
+        for name in playing:
+            if (instrument in name or roles.get(name) == instrument) and \
+                    part.levels.get(name, 1.0) > 0:
+                loud.append(f"{name} in {part.name}")
+    return f"still playing: {', '.join(loud)}" if loud else None
+
+
 def _check_title(want: Any, now: Saved, before: Saved) -> str | None:
     return None if now.song.title == want else f"title {now.song.title!r}, expected {want!r}"
 
@@ -485,6 +504,7 @@ CHECKS: dict[str, Callable[[Any, Saved, Saved], str | None]] = {
     "instruments_set": _is_set("line-up", lambda s: [i.name for i in s.instrumentation]),
     "sources_include": _check_sources,
     "sources_exclude": _check_sources_exclude,
+    "silent_in": _check_silent_in,
     "title": _check_title,
     "platform": _contains("release platform", lambda s: s.mix.platform),
     "sections_include": _check_sections,
