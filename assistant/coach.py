@@ -630,6 +630,13 @@ class Coach:
             if extra:
                 step.text = f"{step.text} {extra}"
             return self._take_step(step)
+        if parsed.intent == "yes" and question is not None and question.slot == "melody" \
+                and not self.choices:
+            from assistant.dialogue import Command
+
+            step = self._run_tools(Command("tool", "sketch a melody"))  # "you choose": ideas
+            if step is not None:
+                return self._take_step(step)
         if parsed.intent == "yes":
             if not self.choices:
                 self._suggest()  # "surprise me": make some, then take the first
@@ -962,6 +969,12 @@ class Coach:
                     step.text = f"{step.text} {extra}"
                 return self._take_step(step)
         slots = parsed.slots
+        if slots.key:  # "ok switch to G major" with that switch on offer: take the offer
+            wanted = f"Switch to {slots.key[0]} {slots.key[1]}".rstrip()
+            offer = next((c for c in self.choices if c.label == wanted or (
+                not slots.key[1] and c.label.startswith(wanted + " "))), None)
+            if offer is not None:
+                return self._choose(offer)
         song = self.song
         patch: dict[str, Any] = {}
         decisions = []

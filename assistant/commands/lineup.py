@@ -75,8 +75,10 @@ def instruments(coach: Coach, command: Command) -> Reply:
         said.append("added " + ", ".join(added))
     if out:
         said.append("took out " + ", ".join(out))
-    if not said:
+    if not said and coach.song.instrumentation:
         return coach._reply(f"The line-up already is: {names}.")
+    if not said:  # the genre's usual line-up has it: that line-up goes on the sheet now
+        said.append("it is in the usual line-up already")
     coach._apply({"instrumentation": line_up},
                  [decision("instrumentation", names, f"You said: “{command.text}”.",
                            [*slots.add, *slots.remove])], stage="arrangement")

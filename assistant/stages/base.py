@@ -123,13 +123,18 @@ class Ctx:
         """The slot of the question being asked now ("" when none): a tool answering it
         marks its step `answered`."""
 
-    def suggest(self, *, key: bool = False, seed: int | None = None) -> Suggestions | None:
-        """`rules.suggest` for the sheet so far (cached: the same question costs once)."""
+    def suggest(self, *, key: bool = False, seed: int | None = None,
+                neutral: bool = False) -> Suggestions | None:
+        """`rules.suggest` for the sheet so far (cached: the same question costs once).
+        `neutral`: no mood on the sheet, only a tempo leaning ("calm" or "energetic" stands in)."""
         from assistant.errors import CoachError
         from assistant.rules import suggest
 
         song = self.song
         mood_text = mood_words(song)
+        if neutral and not song.moods:
+            lean = tempo_lean(song.mood_text)
+            mood_text = {"slow": "calm", "fast": "energetic"}.get(lean, "")
         args = (
             mood_text, song.genre,
             song.key.name if (key and song.key) else None,
@@ -160,12 +165,14 @@ def mood_words(song: Song) -> str:
 
 
 def tempo_lean(text: str) -> str:
-    low = text.lower()
-    if re.search(r"\b(slow|slower|laid.back|downtempo|very slow)\b", low):
-        return "slow"
-    if re.search(r"\b(fast|faster|upbeat|uptempo|quick|driving)\b", low):
-        return "fast"
-    return ""
+    """"slow" or "fast" from the user's words, the last one said winning (the reader adds
+    its reading in brackets: "i hate slow songs (fast)")."""
+    found = re.findall(r"\b(slow|slower|laid.back|downtempo|fast|faster|upbeat|uptempo|quick|"
+                       r"driving)\b", text.lower())
+    if not found:
+        return ""
+    return "slow" if found[-1] in ("slow", "slower", "laid back", "laid-back", "downtempo") \
+        else "fast"
 
 
 class SlotHandler(Protocol):

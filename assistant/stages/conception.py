@@ -6,6 +6,7 @@ on the sheet with the rules that chose them, and the coach moves on to Compositi
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from assistant.song import Song
@@ -90,11 +91,23 @@ def read_vibe(ctx: Ctx, parsed: Parsed) -> tuple[dict[str, object], list[dict[st
             said.append(" and ".join(found))
         if dropped:
             said.append("not " + " or ".join(sorted(dropped)))
-    if parsed.text and (found or slots.tempo_word or slots.references or theme is not None):
+    lean = slots.tempo_word or ("slow" if (slots.tempo_delta or 0) < 0 else
+                                "fast" if (slots.tempo_delta or 0) > 0 else None)
+    if parsed.text and (found or lean or slots.references or theme is not None):
         text = parsed.text.strip()
-        if theme is not None and not slots.tempo_word and theme.tempo[1] <= 90:  # type: ignore[attr-defined]
-            text += " (slow)"  # the theme's tempo leaning, for the rule engine
+        if lean:
+            text += f" ({lean})"  # the reading, for the rule engine ("i hate slow songs")
+        elif theme is not None and theme.tempo[1] <= 90:  # type: ignore[attr-defined]
+            text += " (slow)"  # the theme's tempo leaning
         patch["mood_text"] = text if not song.mood_text else f"{song.mood_text}; {text}"
+    known = [r for r in (ctx.kb.find_reference(n) for n in slots.references) if r is not None]
+    if known and not slots.genre and not song.genre:
+        slots = replace(slots, genre=known[0].genre)  # "like Taylor Swift": her genre
+    if known and not found and not song.moods:
+        found = mood_names(ctx, tuple(known[0].moods[:2]))  # and her usual feel
+        patch["moods"] = [m for m in found if m not in dropped]
+        decisions.append(decision("moods", ", ".join(found), f"What {known[0].name} usually "
+                                  f"sounds like: {known[0].why}", [known[0].id]))
     genre = genre_name(ctx, slots.genre)
     if genre:
         patch["genre"] = genre
@@ -105,8 +118,12 @@ def read_vibe(ctx: Ctx, parsed: Parsed) -> tuple[dict[str, object], list[dict[st
     if refs:
         patch["references"] = list(dict.fromkeys([*song.references, *refs]))
         said.append("like " + ", ".join(refs))
-    if slots.tempo_word:
-        said.append(slots.tempo_word)
+    if lean:
+        said.append(lean)
+    if slots.title:  # "call it Leaving Home, it's about my hometown"
+        patch["title"] = slots.title
+        decisions.append(decision("title", slots.title, "You named it."))
+        said.append(f"titled “{slots.title}”")
     return patch, decisions, ", ".join(said)
 
 
@@ -122,6 +139,10 @@ def tempo_for(words: str | None, low: int, high: int, bpm: int) -> int:
 def starting_points(ctx: Ctx, seed: int | None = None) -> list[Choice]:
     """Key · tempo · meter choices from the rule engine for the vibe on the sheet."""
     found = ctx.suggest(seed=seed)
+    if found is None and (ctx.song.mood_text or ctx.song.references):
+        # a tempo or a reference but no mood yet ("i hate slow songs"): neutral starting
+        # points that lean the way the words said
+        found = ctx.suggest(seed=seed, neutral=True)
     if found is None:
         return []
     song = ctx.song
@@ -132,7 +153,7 @@ def starting_points(ctx: Ctx, seed: int | None = None) -> list[Choice]:
     tempo_why = found.tempo.why if not song.tempo else f"{tempo} bpm: the tempo you chose."
     meter = found.meter
     meter_why = found.meter_why
-    if any(d.field == "meter" for d in song.decisions):
+    if any(d.field == "meter" for d in song.decisions) or song.meter != "4/4":
         meter, meter_why = song.meter, f"{song.meter}: the meter you chose."
     for key in found.keys:
         prog = next((p for p in found.progressions), None)
@@ -154,6 +175,10 @@ def starting_points(ctx: Ctx, seed: int | None = None) -> list[Choice]:
                 completes_stage=True,
             )
         )
+    theme = next((t for t in ctx.kb.themes if t.name == song.theme), None) if song.theme else None
+    if theme is not None and theme.modes:
+        # a story's modes first: a wedding in a major key before a minor one
+        choices.sort(key=lambda c: c.patch["key"]["mode"] not in theme.modes)
     return choices
 
 
@@ -191,7 +216,7 @@ class VibeHandler:
     def answer(self, ctx: Ctx, question: Question, parsed: Parsed) -> Step | None:
         slots = parsed.slots
         if not (slots.moods or slots.not_moods or slots.genre or slots.references
-                or slots.tempo_word or slots.mode or slots.theme):
+                or slots.tempo_word or slots.mode or slots.theme or slots.tempo_delta):
             if parsed.intent == "answer" and looks_like_words(parsed.text) and (
                 ctx.song.moods or ctx.song.genre
             ):

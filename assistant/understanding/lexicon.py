@@ -97,8 +97,10 @@ class Lexicon:
 
     @cached_property
     def speller(self) -> Speller:
-        vocabulary: set[str] = set()
-        for phrase in [*self.phrases, *self.cues, *self.modifiers]:
+        # words that stand alone: a word seen only inside a name ("sumer" in "donna sumer")
+        # is not one a typo should turn into, nor one that hides a typo ("sumer" -> summer)
+        vocabulary: set[str] = {p for p in self.phrases if " " not in p}
+        for phrase in [*self.cues, *self.modifiers]:
             vocabulary.update(phrase.split())
         for sentence, _ in self.examples:
             vocabulary.update(tokens(normalise(sentence)))

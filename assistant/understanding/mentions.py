@@ -104,6 +104,9 @@ def negated(words: list[str], index: int, lex: Lexicon, mentions: list[Mention])
     j = index - 1
     while j >= 0:
         word = words[j]
+        if word == "like" and j and not _is_kind(words, j - 1, lex, "negator") and \
+                words[j - 1] not in ("would", "i'd", "id", "dont", "don't", "didnt", "didn't"):
+            return False  # "no sad stuff like edm": "like" starts what is wanted
         if _is_kind(words, j, lex, "negator") and word not in PUNCT_BREAKS and (
                 j == 0 or " ".join(words[j - 1:j + 1]) in lex.modifiers):
             return True  # "anything but sad": a negator that ends in a clause word

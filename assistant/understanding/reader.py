@@ -84,7 +84,7 @@ def analyse(text: str, context: Context, lex: Lexicon) -> Analysis | None:
     path = _path_in(fixed)
     # a file's name says nothing about the turn ("my mix.wav" is not the Mixing stage)
     masked = fixed.replace(path, " filepath ") if path else fixed
-    words = correct_tokens(tokens(normalise(masked)), lex.speller)
+    words = correct_tokens(tokens(normalise(masked)), lex.speller, lex.phrases, lex.longest)
     cue = lex.cues.get(cue_phrase(words))
     mentions = tag(words, lex)
     found = _values(masked, " ".join(words), words, mentions, context)
@@ -140,7 +140,10 @@ def read(text: str, context: Context, lex: Lexicon) -> Command:
         # was asked ("maybe 'Paper Planes'") answers the question
         asked = context.question == "title" and not V._TITLE.match(masked.strip())
         intent = "answer" if asked else "change"
-        mentions = [m for m in mentions if not (m.has("theme") or m.has("mood"))]
+        title_words = set(normalise(str(found["title"])).split())
+        mentions = [m for m in mentions if not set(m.text.split()) <= title_words]
+        if any(m.has(k) for m in mentions for k in ("mood", "theme", "genre", "reference")):
+            intent = "answer"  # "call it Leaving Home, it's about my hometown": a vibe too
     elif context.question == "title" and intent == "answer" and len(raw) <= 60:
         found["title"] = raw.strip().strip("\"'“”")  # asked for a title: the words are one
     why = _why(lex, feats, intent, p, mentions)
@@ -455,7 +458,9 @@ def _loose_references(fixed: str, mentions: list[Mention], lex: Lexicon) -> list
     refs = []
     for ref in V.find_references(fixed):
         norm = normalise(ref)
-        if any(m.text == norm or m.text in norm.split() for m in mentions):
+        inside = [m for m in mentions if m.text in norm]
+        if any(m.text == norm for m in mentions) or (inside and sum(
+                len(m.text.split()) for m in inside) * 2 >= len(norm.split())):
             continue  # "like a lo-fi beat": a genre, not an artist
         if len(norm.split()) <= 5 and (any(ch.isupper() for ch in ref) or not any(
                 w in lex.speller.english for w in norm.split())):

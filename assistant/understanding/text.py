@@ -127,11 +127,31 @@ def _shared_start(a: str, b: str) -> int:
     return n
 
 
-def correct_tokens(words: list[str], speller: Speller | None) -> list[str]:
+# Chat shorthand, read as the words it stands for before any spelling correction.
+SHORTHAND = {"wat": "what", "wut": "what", "wht": "what", "whats": "what's", "u": "you",
+             "ur": "your", "r": "are", "pls": "please", "plz": "please", "thx": "thanks",
+             "ty": "thanks", "k": "ok", "kk": "ok", "ya": "yeah", "yea": "yeah", "nah": "no",
+             "bc": "because", "cuz": "because", "w": "with", "abt": "about", "smth": "something",
+             "sth": "something", "rly": "really", "gonna": "going to"}
+
+
+def correct_tokens(words: list[str], speller: Speller | None,
+                   names: Collection[str] = (), longest: int = 1) -> list[str]:
+    """Each word corrected, except inside a name typed right ("foo fighters", "donna sumer"):
+    `names` are the vocabulary's phrases of several words."""
     if speller is None:
         return words
+    kept: set[int] = set()
+    for size in range(2, longest + 1):
+        for i in range(len(words) - size + 1):
+            if " ".join(words[i:i + size]) in names:
+                kept.update(range(i, i + size))
     out = []
     for i, word in enumerate(words):
+        if i in kept:
+            out.append(word)
+            continue
+        word = SHORTHAND.get(word, word)
         if word.endswith("'s") and word not in speller.known and word[:-2] in speller.known:
             word = word[:-2]  # "synth's and clap's"
         if word == "to" and i == 0 and len(words) == 2:

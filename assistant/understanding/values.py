@@ -382,8 +382,8 @@ def find_option(norm: str, options: int) -> int | None:
         return None
     value = number_value(next(g for g in match.groups() if g))
     if value == -1:
-        return options
-    return value if value is not None and 1 <= value <= options else None
+        return -1  # "the last one": the coach knows how many there are
+    return value if value is not None and (1 <= value <= options or value == -1) else None
 
 
 def find_number(norm: str) -> int | None:
@@ -405,9 +405,10 @@ def find_number(norm: str) -> int | None:
 _TITLE = re.compile(
     r"^(?:(?:let'?s\s+)?call\s+(?:it|the song|this)|(?:the\s+)?(?:song\s+)?title\s*(?:is|:|=)|"
     r"(?:change|set|rename)\s+(?:the\s+)?(?:title|name)\s+(?:to|as)|name\s+it|"
-    r"(?:rename|retitle)\s+(?:it|the song)(?:\s+to)?|(?:the\s+)?song\s+is\s+called)"
-    r"\s+['\"“]?(?P<title>[^'\"”]{1,60}?)['\"”]?"
-    r"(?:\s*(?:,|\band\b)\s*(?:make|set|change|put|give|use|let|move|switch|in|at)\b.*)?\s*$",
+    r"(?:rename|retitle)\s+(?:it|the song)(?:\s+to)?|(?:the\s+)?song(?:'s|\s+is)\s+called|"
+    r"it'?s\s+called|it\s+is\s+called|title'?s)"
+    r"\s+['\"“]?(?P<title>[^'\"”,]{1,60}?)['\"”]?"
+    r"(?:\s*,.*|\s+and\s+(?:make|set|change|put|give|use|let|move|switch|in|at)\b.*)?\s*$",
     re.IGNORECASE,
 )
 # "... and call it Porch Light": a title asked for after something else
