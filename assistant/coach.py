@@ -490,7 +490,13 @@ class Coach:
             if picked is not None:
                 # "love option 2 but can it be in 6/8": the option, then the change on top
                 extra = self._extra_changes(parsed, {})
-                return replace(picked, text=f"{picked.text}\n\n{extra}") if extra else picked
+                if not extra:
+                    return picked
+                question = None if self.done else self._question()
+                if question is not None:  # the options on screen follow the change
+                    step = self._flow().handler(question).ask(self._ctx(), question)
+                    self._set_choices(step.choices)
+                return replace(picked, text=f"{picked.text}\n\n{extra}", options=self._options())
         if intent == "change":
             return self._change(parsed)
         return self._answer(parsed)
@@ -595,6 +601,9 @@ class Coach:
     def _choose(self, choice: Choice) -> Reply:
         if choice.action.startswith(f"{RESTART}:"):
             return self._restart(choice.action.partition(":")[2])
+        if choice.action == "coach-stay:":  # a side choice: apply it, ask the same again
+            self._apply(choice.patch, choice.decisions)
+            return self._after_change(f"**{choice.label}** — noted. {choice.say}".strip())
         if choice.action.startswith("coach-clarify:"):
             from assistant.commands.clarify import resolve
 

@@ -35,7 +35,8 @@ def _within_theme(coach: Coach, toward: list[str], away: set[str]) -> list[str]:
     want = sum(_valence(coach, m) for m in toward) / len(toward)
     base = [_valence(coach, m) for m in away] or [0.0]
     own = [m for m in mood_names(ctx, tuple(getattr(theme, "moods", ())))
-           if m not in away and (_valence(coach, m) - sum(base) / len(base)) * want > 0]
+           if m not in away and (_valence(coach, m) - sum(base) / len(base)) * want > 0
+           and _valence(coach, m) * want > 0]  # brighter is above zero, not only above sad
     kept = [m for m in toward if m not in avoid]
     return list(dict.fromkeys([*own[:2], *kept]))[:2] or toward
 
@@ -47,7 +48,9 @@ def feedback(coach: Coach, command: Command) -> Reply:
     patch: dict[str, Any] = {}
     decisions: list[dict[str, Any]] = []
     said: list[str] = []
-    away = set(mood_names(ctx, slots.not_moods))
+    named = _comparatives(coach, command)
+    # "more energy" also means less of what its comparative moves away from (calm)
+    away = set(mood_names(ctx, (*slots.not_moods, *(m for c in named for m in c.away))))
     toward = _within_theme(coach, mood_names(ctx, slots.moods), away)
     if toward or away:
         kept = [m for m in song.moods if m not in away]
@@ -120,6 +123,7 @@ def revised_keys(coach: Coach, text: str) -> Reply:
             decisions=[decision("key", f"{option.tonic} {option.mode}", option.why,
                                 option.rule_ids)],
             say="The progression keeps its numerals, so it moves with the key.",
+            action="coach-stay:",  # picking it keeps the question that was open
         ))
     if not choices or key is None:
         return coach._after_change(text)
@@ -129,16 +133,21 @@ def revised_keys(coach: Coach, text: str) -> Reply:
 
 
 
-def _wants_other(coach: Coach, command: Command) -> bool:
-    """"These are all so generic": a comparative with no direction, so other options."""
+def _comparatives(coach: Coach, command: Command) -> list[Any]:
+    """The comparative modifiers the words name ("brighter", "more energy", "generic")."""
     from assistant.understanding.lexicon import lexicon_for
 
     lex = lexicon_for(coach.kb)
     words = list(command.slots.words)
-    for size in (1, 2, 3):
+    found = []
+    for size in (3, 2, 1):
         for i in range(len(words) - size + 1):
             modifier = lex.modifiers.get(" ".join(words[i:i + size]))
-            if modifier is not None and modifier.kind == "comparative" and not (
-                    modifier.toward or modifier.tempo or modifier.energy):
-                return True
-    return False
+            if modifier is not None and modifier.kind == "comparative" and modifier not in found:
+                found.append(modifier)
+    return found
+
+
+def _wants_other(coach: Coach, command: Command) -> bool:
+    """"These are all so generic": a comparative with no direction, so other options."""
+    return any(not (m.toward or m.tempo or m.energy) for m in _comparatives(coach, command))

@@ -42,6 +42,12 @@ def instruments(coach: Coach, command: Command) -> Reply:
     slots = command.slots
     add = [e for e in (_entry(coach, i) for i in slots.add) if e is not None]
     remove = [e for e in (_entry(coach, i) for i in slots.remove) if e is not None]
+    if command.edits and command.edits[0].action == "level":
+        return coach._arrange(command)  # "bring the bass down to 60% in the verse"
+    if slots.section and coach.song.sections and (add or remove):
+        done = _in_section(coach, command, add, remove)
+        if done is not None:
+            return done
     if command.edits and slots.section:
         return coach._arrange(command)
     if not add and not remove:
@@ -100,3 +106,45 @@ def _is_whole_answer(coach: Coach, command: Command, add: list[dict[str, Any]],
     return (bool(add) and not remove and question is not None
             and question.slot == "instrumentation" and not words & {"add", "plus", "also",
                                                                      "more", "another", "some"})
+
+
+def _family(coach: Coach, name: str) -> str:
+    inst = coach.kb.instrument(name)
+    return str(getattr(inst, "family", "") or getattr(inst, "role", "")) if inst else ""
+
+
+def _in_section(coach: Coach, command: Command, add: list[dict[str, Any]],
+                remove: list[dict[str, Any]]) -> Reply | None:
+    """"Drop the synth in the verse": the instruments of the line-up that are the one named
+    (or of its family: a "synth" is the polysynth or the saw lead) stop playing there."""
+    from assistant.stages.arrangement import _same as same_section
+    from assistant.stages.arrangement import fmt_time, section_map
+
+    line_up = [i.name for i in coach.song.instrumentation] or [
+        i["name"] for i in current_line_up(coach)]
+    def players(wanted: dict[str, Any]) -> list[str]:
+        exact = [n for n in line_up if n.lower() == wanted["name"].lower()]
+        family = _family(coach, wanted["name"])
+        return exact or [n for n in line_up if family and _family(coach, n) == family]
+    out = [n for w in remove for n in players(w)]
+    back = [n for w in add for n in players(w)]
+    if not out and not back:
+        return None
+    section = command.slots.section or ""
+    sections = [sec.model_dump() for sec in coach.song.sections]
+    named = [sec for sec in sections if same_section(sec["name"], section)]
+    if not named:
+        return coach._reply(f"There's no {section} in this song: {section_map(coach.song.sections)}.")
+    for sec in named:
+        playing = list(sec["instruments"]) if sec["instruments"] is not None else list(line_up)
+        playing = [n for n in playing if n not in out] + [n for n in back if n not in playing]
+        sec["instruments"] = playing
+    said = [f"no {', '.join(out)} in the {section}"] if out else []
+    said += [f"{', '.join(back)} back in the {section}"] if back else []
+    coach._apply({"sections": sections},
+                 [decision(f"edit: instruments {section}", "; ".join(said),
+                           f"You said: “{command.text}”.")], stage="arrangement")
+    song = coach.song
+    text = (f"{'; '.join(said).capitalize()}.\n\nNow: {section_map(song.sections)} — "
+            f"{song.total_bars} bars, {fmt_time(song.duration_s())}.")
+    return coach._reply(text + (f"\n\n{coach._question_text()}" if coach._question() else ""))

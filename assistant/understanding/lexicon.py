@@ -136,7 +136,7 @@ _MUSIC_WORDS = frozenset(
     minor major swing quantize transpose semitone semitones minutes seconds bars
     filepath double duplicate repeat add drop remove swap replace mute option number
     first second third fourth fifth sixth last one two three four five six seven eight
-    nine ten twelve sixteen middle""".split()
+    nine ten twelve sixteen middle mic mics usb xlr daw vst eq amp""".split()
 )
 
 

@@ -106,8 +106,10 @@ def _correct(speller: Speller, word: str) -> str:
                 continue
             # fewer edits, then a command or music word over any other, then letters left
             # out ("nxt" -> next, not "not"), then a longer shared start ("hapy" -> happy)
-            rank = (distance, -speller.preferred.get(target, 0), -_subsequence(word, target),
-                    -_shared_start(word, target))
+            priority = speller.preferred.get(target, 0)
+            if len(word) == 3 and priority < 4 and not (priority >= 2 and _subsequence(word, target)):
+                continue  # three letters: a command ("skp") or a music word missing one ("rok")
+            rank = (distance, -priority, -_subsequence(word, target), -_shared_start(word, target))
             if rank < best_rank:
                 best, best_rank = target, rank
     return best if best_rank[0] <= limit else word
