@@ -379,7 +379,8 @@ def tempo_check(ctx: Ctx, bpm: float) -> str:
                   if getattr(t, "name", None) == ctx.song.theme), None)
     if theme is not None:
         low, high = getattr(theme, "tempo", (low, high))
-    what = " ".join(x for x in (ctx.song.genre or "", "song") if x)
+    feel = " and ".join(ctx.song.moods[:2])
+    what = " ".join(x for x in (feel, ctx.song.genre or "", "song") if x)
     if theme is not None:
         what = f"{getattr(theme, 'name', 'this')} song"
     guesses = [g for g in (bpm + 100, bpm * 2, bpm / 2, bpm - 100) if low <= g <= high]

@@ -19,6 +19,7 @@ from assistant.stages.base import (
     decision,
     examples_line,
     looks_like_words,
+    tempo_lean,
 )
 
 if TYPE_CHECKING:
@@ -95,7 +96,7 @@ def read_vibe(ctx: Ctx, parsed: Parsed) -> tuple[dict[str, object], list[dict[st
                                 "fast" if (slots.tempo_delta or 0) > 0 else None)
     if parsed.text and (found or lean or slots.references or theme is not None):
         text = parsed.text.strip()
-        if lean:
+        if lean and tempo_lean(text) != lean:
             text += f" ({lean})"  # the reading, for the rule engine ("i hate slow songs")
         elif theme is not None and theme.tempo[1] <= 90:  # type: ignore[attr-defined]
             text += " (slow)"  # the theme's tempo leaning
