@@ -61,6 +61,9 @@ The check vocabulary (every key optional; one `name = example value` a line):
 - title = "Leaving": the title is exactly this
 - platform = "spotify": the release platform contains this (case-insensitive)
 - sections_include = ["bridge"]: each is contained in some section name of the arrangement
+- sections_exclude = ["intro"]: no section name contains any of these
+- section_bars = ["chorus", 16]: every section named so (or "chorus 2"...; not "pre-chorus")
+    has this many bars
 - decided = ["key"]: a decision with each of these fields is on the sheet
 - not_decided = ["melody idea"]: no decision has any of these fields
 - no_new_decision = true: the decisions (field, value) are the same as `before`'s
@@ -392,6 +395,21 @@ def _check_silent_in(want: Any, now: Saved, before: Saved) -> str | None:
     return f"still playing: {', '.join(loud)}" if loud else None
 
 
+def _check_sections_exclude(want: Any, now: Saved, before: Saved) -> str | None:
+    names = [_low(s.name) for s in now.song.sections]
+    there = [w for w in _list(want) if any(_low(w) in n for n in names)]
+    return f"sections {names}, should not have {there}" if there else None
+
+
+def _check_section_bars(want: Any, now: Saved, before: Saved) -> str | None:
+    section, bars = _low(want[0]), int(want[1])
+    found = [(s.name, s.bars) for s in now.song.sections
+             if re.fullmatch(re.escape(section) + r"( ?\d+)?", s.name.lower())]
+    if not found or any(b != bars for _, b in found):
+        return f"{section} bars {found or 'no such section'}, expected {bars}"
+    return None
+
+
 def _check_title(want: Any, now: Saved, before: Saved) -> str | None:
     return None if now.song.title == want else f"title {now.song.title!r}, expected {want!r}"
 
@@ -508,6 +526,8 @@ CHECKS: dict[str, Callable[[Any, Saved, Saved], str | None]] = {
     "title": _check_title,
     "platform": _contains("release platform", lambda s: s.mix.platform),
     "sections_include": _check_sections,
+    "sections_exclude": _check_sections_exclude,
+    "section_bars": _check_section_bars,
     "decided": _check_decided,
     "not_decided": _check_not_decided,
     "no_new_decision": _check_no_new_decision,
