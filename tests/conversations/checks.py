@@ -69,7 +69,8 @@ The check vocabulary (every key optional; one `name = example value` a line):
 - no_new_decision = true: the decisions (field, value) are the same as `before`'s
 - unchanged = true: the whole saved Song is the same as `before`'s
 - sheet_excludes = "you choose": the text (or each text of a list) is nowhere in the saved
-    Song's JSON (case-insensitive): free text was not stored as an answer
+    Song's JSON (case-insensitive) but `mood_text` (the vibe as typed): free text was not
+    stored as an answer
 - options = true/false: the saved session has numbered options on offer / has none
 - reply_contains = "sidechain": the reply shown for this step contains it (or each of a
     list), case-insensitive
@@ -441,7 +442,9 @@ def _check_unchanged(want: Any, now: Saved, before: Saved) -> str | None:
 
 
 def _check_sheet_excludes(want: Any, now: Saved, before: Saved) -> str | None:
-    text = json.dumps(now.song.model_dump(mode="json"), ensure_ascii=False).lower()
+    sheet = now.song.model_dump(mode="json")
+    sheet.pop("mood_text", None)  # the vibe in the user's own words, kept as typed
+    text = json.dumps(sheet, ensure_ascii=False).lower()
     there = [w for w in _list(want) if _low(w) in text]
     if not there:
         return None
