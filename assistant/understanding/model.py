@@ -18,8 +18,10 @@ def scores(model: dict[str, Any], feats: Iterable[str]) -> dict[str, float]:
     weights: dict[str, dict[str, float]] = model.get("weights", {})
     total = dict(bias)
     for feat in feats:
-        for intent, weight in weights.get(feat, {}).items():
-            total[intent] = total.get(intent, 0.0) + weight
+        row = weights.get(feat)
+        if row:
+            for intent, weight in row.items():
+                total[intent] += weight
     if not total:
         return {}
     top = max(total.values())

@@ -104,8 +104,12 @@ def read(text: str, context: Context, lex: Lexicon) -> Command:
                                                 seen.mentions, seen.found, seen.cue)
     question_form, feats = seen.question_form, seen.feats
     ranked = sorted(scores(lex.model, feats).items(), key=lambda kv: -kv[1])
-    viable = [(intent, p) for intent, p in ranked
-              if _supports(intent, found, mentions, words, context, masked)]
+    viable: list[tuple[str, float]] = []
+    for intent, p in ranked:  # the two best readings the message can carry are enough
+        if _supports(intent, found, mentions, words, context, masked):
+            viable.append((intent, p))
+            if len(viable) == 2:
+                break
     if cue is not None and _supports(cue, found, mentions, words, context, masked):
         viable = [(cue, 1.0), *[(i, p) for i, p in viable if i != cue]]
     if not viable:
