@@ -208,18 +208,11 @@ def build(kb: Knowledge) -> Lexicon:
         for word in (getattr(term, "term", ""), term.id.split(".", 1)[1],
                      *getattr(term, "aliases", ())):
             lex.add(word, Sense("term", term.id))
-    for word, section in SECTION_WORDS.items():
-        lex.add(word, Sense("section", section))
-    for word, stage in STAGE_WORDS.items():
-        lex.add(word, Sense("stage", stage))
-    for word, tempo in TEMPO_WORDS.items():
-        lex.add(word, Sense("tempo_word", tempo))
-    for word, meter in METER_WORDS.items():
-        lex.add(word, Sense("meter", meter))
-    for word, mode in MODE_WORDS.items():
-        lex.add(word, Sense("mode", mode))
-    for word, role in ROLE_WORDS.items():
-        lex.add(word, Sense("role", role))
+    tables = {"section": SECTION_WORDS, "stage": STAGE_WORDS, "tempo_word": TEMPO_WORDS,
+              "meter": METER_WORDS, "mode": MODE_WORDS, "role": ROLE_WORDS}
+    for kind, table in tables.items():
+        for word, value in table.items():
+            lex.add(word, Sense(kind, value))
     for word in SOURCE_WORDS:
         lex.add(word, Sense("source", word))
     for entry in entries.get("intent", {}).values():
