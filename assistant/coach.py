@@ -656,9 +656,15 @@ class Coach:
             return self._reply("OK — tell me what you'd like instead, say `more` for other "
                                "ideas, or `skip`.")
         said = [self._extra_changes(parsed, {})]
-        if (parsed.slots.moods or parsed.slots.not_moods or parsed.slots.genre
-                or parsed.slots.references):
+        vibe = bool(parsed.slots.moods or parsed.slots.not_moods or parsed.slots.genre
+                    or parsed.slots.references or parsed.slots.theme)
+        if vibe:
             said.append(self._vibe_change(parsed))
+        if vibe and self.song.key is not None and self.stage != "conception" \
+                and not parsed.slots.key:
+            from assistant.commands.feel import revised_keys
+
+            return revised_keys(self, " ".join(x for x in said if x))  # a new feeling: new keys
         if any(said):
             return self._after_change(" ".join(x for x in said if x))
         number = parsed.number
