@@ -162,7 +162,7 @@ def test_killed_mid_session_resumes_with_its_state(coach_home: Path) -> None:
         proc.stdin.write("1\n")
         read_until("Composition")
         proc.stdin.write("make it faster\n")
-        read_until("Changed:")
+        read_until("→")  # "Got it — tempo 65 → 72 bpm."
         proc.stdin.write("this line is being typed when the process dies")  # no newline
         proc.stdin.flush()
     finally:
