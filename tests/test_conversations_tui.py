@@ -5,16 +5,19 @@ session is read back from the sessions database and checked (tests/conversations
 what the coach still gets wrong: tests/conversations/FAILING.md.
 
 A Pilot key press mostly waits for the app to be idle, so the conversations run side by side
-(each its own app, coach, core thread and sessions database) in one event loop; each
-conversation is still its own test."""
+(each its own app, coach, core thread and sessions database), a few at a time in each of two
+worker processes; each conversation is still its own test."""
 
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
+import os
 import shutil
 import tempfile
 import traceback
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -39,7 +42,9 @@ SIZE = (100, 30)
 SMALL_SOUNDFONT = Path("/usr/share/sounds/sf2/TimGM6mb.sf2")
 TUI = [c for c in load_conversations() if c.tui]
 AT_ONCE = 4
-"""Conversations typed at the same time."""
+"""Conversations typed at the same time in one process (a key press mostly waits)."""
+PROCESSES = 2
+"""Worker processes (at most one per core)."""
 
 
 def coach_texts(app: CoachApp) -> list[str]:
@@ -101,6 +106,27 @@ async def talk(conversation: Conversation, home: Path) -> list[Failure]:
     return failures
 
 
+async def _run_all(names: list[str], root: str) -> dict[str, str]:
+    """Run these conversations side by side: name -> "" (passed) or what went wrong."""
+    gate = asyncio.Semaphore(AT_ONCE)
+    chosen = [c for c in TUI if c.name in names]
+
+    async def one(conversation: Conversation) -> tuple[str, str]:
+        async with gate:
+            try:
+                failures = await talk(conversation, Path(root) / conversation.name)
+            except Exception:
+                return conversation.name, traceback.format_exc()
+            return conversation.name, "\n".join(str(f) for f in failures)
+
+    return dict(await asyncio.gather(*(one(c) for c in chosen)))
+
+
+def run_chunk(names: list[str], root: str) -> dict[str, str]:
+    """One worker process's share (the TUI spends its time in Python: one core each)."""
+    return asyncio.run(_run_all(names, root))
+
+
 @pytest.fixture(scope="module")
 def results(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """Every TUI conversation, run once: name -> "" (passed) or what went wrong."""
@@ -113,21 +139,24 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]
             patch.setenv("COACH_SOUNDFONT", str(SMALL_SOUNDFONT))
         else:
             patch.delenv("COACH_SOUNDFONT", raising=False)
+        names = [c.name for c in TUI]
+        workers = max(1, min(PROCESSES, os.cpu_count() or 1))
+        if workers == 1:
+            yield run_chunk(names, str(root))
+            return
+        # longest first, dealt round-robin: the shares take about as long
+        names.sort(key=lambda n: -sum(len(s.say) + 12 for s in _by_name(n).steps))
+        chunks = [names[i::workers] for i in range(workers)]
+        spawn = multiprocessing.get_context("spawn")  # no fork of a process with threads
+        with ProcessPoolExecutor(workers, mp_context=spawn) as pool:
+            found: dict[str, str] = {}
+            for part in pool.map(run_chunk, chunks, [str(root)] * workers):
+                found.update(part)
+        yield found
 
-        async def all_of_them() -> dict[str, str]:
-            gate = asyncio.Semaphore(AT_ONCE)
 
-            async def one(conversation: Conversation) -> tuple[str, str]:
-                async with gate:
-                    try:
-                        failures = await talk(conversation, root / conversation.name)
-                    except Exception:
-                        return conversation.name, traceback.format_exc()
-                    return conversation.name, "\n".join(str(f) for f in failures)
-
-            return dict(await asyncio.gather(*(one(c) for c in TUI)))
-
-        yield asyncio.run(all_of_them())
+def _by_name(name: str) -> Conversation:
+    return next(c for c in TUI if c.name == name)
 
 
 def _param(conversation: Conversation) -> object:
