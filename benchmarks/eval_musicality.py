@@ -810,6 +810,65 @@ def coach_melody_figures(count: int = 60) -> dict[str, float]:
             "ms_per_melody": (time.perf_counter() - started) / count * 1000}
 
 
+TOPLINE_CHORDS = {
+    "C major": ([(0, 4, 7), (7, 11, 2), (9, 0, 4), (5, 9, 0)], [(5, 9, 0), (0, 4, 7), (7, 11, 2), (9, 0, 4)]),
+    "A minor": ([(9, 0, 4), (5, 9, 0), (0, 4, 7), (4, 8, 11)], [(2, 5, 9), (9, 0, 4), (5, 9, 0), (4, 8, 11)]),
+}
+TOPLINE_REGISTERS = ((57, 81), (60, 84), (55, 79), (62, 86), (55, 88), (52, 84))
+
+
+def topline_figures(seeds: int = 20) -> dict[str, float]:
+    """The topline alone over verse/chorus pairs (different chords and seeds for each):
+    4 meters x 2 keys x `seeds` seeds x 6 registers in turn, 8 bars each."""
+    from assistant.composition.topline import grid, melody_scores, topline
+    from assistant.song import Key
+
+    sections = dense = steps_ok = leaps_ok = climax = rests = lifted = 0
+    pairs = 0
+    spent = 0.0
+    for seed in range(seeds):
+        for meter in MELODY_METERS:
+            bar = grid(meter).bar
+            for name, (verse_chords, chorus_chords) in TOPLINE_CHORDS.items():
+                tonic, mode = name.split()
+                key = Key(tonic=tonic, mode=mode)  # type: ignore[arg-type]
+                register = TOPLINE_REGISTERS[seed % len(TOPLINE_REGISTERS)]
+                means = []
+                for kind, chords, energy, offset in (("verse", verse_chords, 3, 1), ("chorus", chorus_chords, 4, 93)):
+                    started = time.perf_counter()
+                    line = topline(chords * 2, key, meter, section=kind, energy=energy, seed=seed * 7 + offset,
+                                   register=register)
+                    spent += time.perf_counter() - started
+                    sections += 1
+                    pitches = [n.pitch for n in line.notes]
+                    step, rec = melody_scores(pitches)
+                    fig = melody_figures(line.notes, 8 * bar, bar)
+                    dense += len(pitches) >= 3 * 8
+                    steps_ok += step >= 0.6
+                    leaps_ok += rec >= 0.7
+                    climax += int(fig["climax"])
+                    rests += fig["longest"] <= 4.0 + 1e-6
+                    means.append(statistics.fmean(pitches))
+                pairs += 1
+                lifted += 3.0 <= means[1] - means[0] <= 7.0
+    return {"sections": sections, "dense": dense, "steps": steps_ok, "leaps": leaps_ok, "climax": climax,
+            "rests": rests, "pairs": pairs, "lifted": lifted, "ms_per_section": spent / sections * 1000}
+
+
+def topline_markdown(fig: dict[str, float]) -> str:
+    n, pairs = int(fig["sections"]), int(fig["pairs"])
+    return "\n".join([
+        f"The topline alone over {n} eight-bar sections ({pairs} verse/chorus pairs: 4/4 3/4 6/8 12/8, C major "
+        "and A minor, each chorus on its own chords and seed, six registers), sections meeting each rule:",
+        "",
+        "| >= 3 notes a bar | >= 60 % steps | >= 70 % leaps recovered | one climax in the last third "
+        "| a rest every <= 4 bars | chorus 3-7 st above the verse | ms a section |",
+        "|---|---|---|---|---|---|---|",
+        f"| {int(fig['dense'])}/{n} | {int(fig['steps'])}/{n} | {int(fig['leaps'])}/{n} | {int(fig['climax'])}/{n} "
+        f"| {int(fig['rests'])}/{n} | {int(fig['lifted'])}/{pairs} | {fig['ms_per_section']:.1f} |",
+    ]) + "\n"
+
+
 def melody_markdown(fig: dict[str, float]) -> str:
     n = int(fig["melodies"])
     return "\n".join([
@@ -890,12 +949,12 @@ README = REPO / "README.md"
 README_START, README_END = "<!-- musicality:start -->", "<!-- musicality:end -->"
 
 
-def readme_section(results: Sequence[DemoResult], melody: dict[str, float]) -> str:
+def readme_section(results: Sequence[DemoResult], melody: dict[str, float], lines: dict[str, float]) -> str:
     """The README's musicality figures: the share, the criteria, one line per demo."""
     s = summary(results)
     per = s["per_criterion"]
     assert isinstance(per, dict)
-    lines = [
+    out = [
         README_START,
         f"**{s['met']} of {s['applicable']} criteria met = {s['share']:.2f}** (target ≥ 0.95) over "
         f"{s['demos']} demos: every genre of `knowledge/genres.toml`, 4/4, 3/4, 6/8 and 12/8, "
@@ -912,9 +971,9 @@ def readme_section(results: Sequence[DemoResult], melody: dict[str, float]) -> s
     ]
     for r in results:
         missed = ", ".join(f"{k} ({c.value})" for k, c in r.checks.items() if c.ok is False) or "—"
-        lines.append(f"| {r.genre} · {r.demo.mood} · {r.meter} | {r.met}/{r.applicable} | {missed} |")
-    lines += ["", melody_markdown(melody).rstrip(), README_END]
-    return "\n".join(lines)
+        out.append(f"| {r.genre} · {r.demo.mood} · {r.meter} | {r.met}/{r.applicable} | {missed} |")
+    out += ["", topline_markdown(lines).rstrip(), "", melody_markdown(melody).rstrip(), README_END]
+    return "\n".join(out)
 
 
 def update_readme(section: str) -> bool:
@@ -1008,10 +1067,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     results = evaluate()
     seconds = time.perf_counter() - started
     melody = coach_melody_figures()
-    text = markdown(results, seconds) + "\n## coach melody\n\n" + melody_markdown(melody)
+    lines = topline_figures()
+    text = (markdown(results, seconds) + "\n## The topline alone\n\n" + topline_markdown(lines)
+            + "\n## coach melody\n\n" + melody_markdown(melody))
     if args.json:
         print(json.dumps({
-            "summary": summary(results), "coach_melody": melody,
+            "summary": summary(results), "coach_melody": melody, "topline": lines,
             "demos": [{"demo": r.demo.label, "genre": r.genre, "meter": r.meter, "tempo": r.tempo,
                        "key": r.key, "sections": r.sections,
                        "checks": {k: {"ok": c.ok, "value": c.value} for k, c in r.checks.items()}}
@@ -1021,7 +1082,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(text)
     if not args.no_write:
         RESULTS.write_text(text, encoding="utf-8")
-    if args.readme and not update_readme(readme_section(results, melody)):
+    if args.readme and not update_readme(readme_section(results, melody, lines)):
         print(f"README.md has no {README_START} ... {README_END} markers", file=sys.stderr)
     if not args.no_figures:
         draw_figures()
