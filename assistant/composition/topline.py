@@ -24,7 +24,7 @@ import re
 import tomllib
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -196,15 +196,25 @@ def _cells(table: dict[float, tuple[tuple[_Cell, float], ...]], length: float
     return ((tuple(plain), 1.0), (tuple(pairs), 1.0))
 
 
-def _pick(rng: random.Random, cells: tuple[tuple[_Cell, float], ...], energy: int,
-          dense: bool = False) -> _Cell:
-    """A weighted choice; energy tilts the weights toward cells with more notes."""
+@lru_cache(maxsize=256)
+def _weights(cells: tuple[tuple[_Cell, float], ...], energy: int, dense: bool
+             ) -> tuple[list[_Cell], list[float]]:
+    """The cells and their cumulative weights; energy tilts them toward cells with more notes."""
     tilt = max(-0.15, (energy - 3) * 0.25) + (0.3 if dense else 0.0)
-    weights = []
+    total = 0.0
+    cumulative = []
     for cell, weight in cells:
         notes = sum(1 for d in cell if d > 0)
-        weights.append(max(0.05, weight * (1.0 + tilt * (notes - 2.5))))
-    return rng.choices([c for c, _ in cells], weights=weights, k=1)[0]
+        total += max(0.05, weight * (1.0 + tilt * (notes - 2.5)))
+        cumulative.append(total)
+    return [c for c, _ in cells], cumulative
+
+
+def _pick(rng: random.Random, cells: tuple[tuple[_Cell, float], ...], energy: int,
+          dense: bool = False) -> _Cell:
+    """A weighted choice of a rhythm cell (see `_weights`)."""
+    population, cumulative = _weights(cells, energy, dense)
+    return rng.choices(population, cum_weights=cumulative, k=1)[0]
 
 
 def bar_rhythm(g: Grid, rng: random.Random, energy: int, *, end: bool = False,
@@ -462,6 +472,8 @@ class LinePlan:
     """Each phrase's contour: "arch", "rise", "fall" or "valley"."""
     shift: float = 0.0
     """Added to the contour so the line's average sits at the section's centre."""
+    targets: list[float] = field(default_factory=list)
+    """The contour's pitch at each slot (shift included)."""
 
 
 def _choose_forced(slots: list[Slot], lengths: list[int], chords: Sequence[tuple[int, ...]],
@@ -497,9 +509,10 @@ def _choose_forced(slots: list[Slot], lengths: list[int], chords: Sequence[tuple
     shapes = tuple(rng.choice(("arch", "rise", "fall", "valley", "arch")) for _ in lengths)
     plan = LinePlan(centre, climax_index, climax_pitch, forced, endings, shapes)
     spans = _phrase_spans(slots)
+    raw = [_target(s, total, plan, spans[s.phrase]) for s in slots]
     if not lead:
-        raw = [_target(s, total, plan, spans[s.phrase]) for s in slots]
         plan.shift = centre + 0.5 - sum(raw) / len(raw)
+    plan.targets = [t + plan.shift for t in raw]
     ends = [i for i, s in enumerate(slots) if s.phrase_end]
     for order, index in enumerate(ends):
         answer = order == len(ends) - 1 or order % 2 == 1
@@ -512,7 +525,7 @@ def _choose_forced(slots: list[Slot], lengths: list[int], chords: Sequence[tuple
             wanted = [d for d in (degree5, degree2) if d in tones] or \
                 [t for t in bar_chord[1:] if t % 12 != tonic] or [bar_chord[0]]
         pcs = {w % 12 for w in wanted}
-        target = _target(slots[index], total, plan, spans[slots[index].phrase]) - (1 if answer else 0)
+        target = plan.targets[index] - (1 if answer else 0)
         limit = climax_pitch - 1
         options = [p for p in range(low, min(high, limit) + 1) if p % 12 in pcs]
         if not options:  # the wanted degree only above the climax: another chord tone
@@ -563,8 +576,6 @@ def _draw(slots: list[Slot], chords: Sequence[tuple[int, ...]], scale: tuple[int
           lead_pool: tuple[int, ...] | None, family: str) -> list[int]:
     """The line, note by note: the cheapest candidate under the rules' costs (see the module
     docstring); fixed notes (climax, phrase endings) are looked ahead to."""
-    total = slots[-1].start + slots[-1].duration
-    spans = _phrase_spans(slots)
     forced = plan.forced
     climax = plan.climax_pitch
     # the next fixed note after each slot
@@ -590,7 +601,7 @@ def _draw(slots: list[Slot], chords: Sequence[tuple[int, ...]], scale: tuple[int
             pitches.append(pitch)
             previous = pitch
             continue
-        target = _target(slot, total, plan, spans[slot.phrase])
+        target = plan.targets[i]
         nxt = upcoming[i]
         pool = lead_pool if lead_pool is not None and not slot.strong else line
         started = bool(pitches)
