@@ -75,6 +75,9 @@ The check vocabulary (every key optional; one `name = example value` a line):
 - reply_contains = "sidechain": the reply shown for this step contains it (or each of a
     list), case-insensitive
 - reply_excludes = "didn't catch": the reply contains none of these
+- answer_contains = "E minor": what the reply says to this message (its paragraphs before
+    any options, the question asked again or "Back to where we were") contains it (or each
+    of a list)
 - new_session = true: the step opened a new session (start over with a new song)
 - files = ["song.json", "song.mid"]: each file exists, non-empty, in the `{export}` folder
 """
@@ -470,6 +473,42 @@ def _check_reply_contains(want: Any, now: Saved, before: Saved) -> str | None:
     return f"reply lacks {missing}: {now.reply.strip()[:300]!r}" if missing else None
 
 
+def _question_texts() -> list[str]:
+    from assistant.kb.loader import knowledge
+    from assistant.song import STAGES
+
+    texts = []
+    for stage in STAGES:
+        try:
+            texts += [q.text for q in knowledge().stage(stage).questions]
+        except KeyError:
+            continue
+    return texts
+
+
+def _answer(text: str) -> str:
+    """What the coach said to this message: the reply's paragraphs before the options, the
+    question it asks again, "Back to where we were" or its examples (the plain chat's echo of
+    the message left out)."""
+    lines = [line for line in text.strip().splitlines() if not line.startswith("> ")]
+    questions = [q.lower() for q in _question_texts()]
+    kept = []
+    for paragraph in "\n".join(lines).strip().split("\n\n"):
+        plain = paragraph.strip().strip("*").lower()
+        if (re.match(r"^\s*\d+[.)]\s", paragraph) or plain.startswith(
+                ("back to", "for example", "pick a number")) or
+                any(plain.startswith(q[:40]) for q in questions)):
+            break
+        kept.append(paragraph)
+    return "\n\n".join(kept)
+
+
+def _check_answer_contains(want: Any, now: Saved, before: Saved) -> str | None:
+    answer = _reply(_answer(now.reply))
+    missing = [w for w in _list(want) if _reply(str(w)) not in answer]
+    return f"the answer lacks {missing}: {_answer(now.reply)[:300]!r}" if missing else None
+
+
 def _check_reply_excludes(want: Any, now: Saved, before: Saved) -> str | None:
     reply = _reply(now.reply)
     there = [w for w in _list(want) if _reply(str(w)) in reply]
@@ -539,6 +578,7 @@ CHECKS: dict[str, Callable[[Any, Saved, Saved], str | None]] = {
     "options": _check_options,
     "reply_contains": _check_reply_contains,
     "reply_excludes": _check_reply_excludes,
+    "answer_contains": _check_answer_contains,
     "new_session": _check_new_session,
     "files": _check_files,
 }
