@@ -218,3 +218,15 @@ def test_the_genre_tempo_range_wins_unless_the_user_sets_the_tempo(mood: str, ge
     song = song_from_options(mood, genre)
     assert found.tempo[0] <= (song.tempo or 0) <= found.tempo[1]
     assert song_from_options(mood, genre, tempo=97).tempo == 97
+
+
+def test_a_style_naming_an_unknown_groove_is_one_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "styles.toml"
+    bad.write_text(
+        '[[style]]\nid = "style.mine"\nmeter = "4/4"\ndrums = ["groove.drums.nope", "groove.drums.nope2"]\n'
+        'fills = ["a", "b", "c"]\nbass = ["x", "y"]\ncomp = ["z"]\nwhy = "a typo in a groove id"\n'
+    )
+    with pytest.raises(KnowledgeError) as caught:
+        load_knowledge([bad])
+    text = str(caught.value)
+    assert "styles.toml" in text and "style.mine" in text and "drums" in text and "groove.drums.nope" in text
