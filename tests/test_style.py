@@ -230,3 +230,14 @@ def test_a_style_naming_an_unknown_groove_is_one_clear_error(tmp_path: Path) -> 
         load_knowledge([bad])
     text = str(caught.value)
     assert "styles.toml" in text and "style.mine" in text and "drums" in text and "groove.drums.nope" in text
+
+
+def test_the_sheets_own_melody_is_played_where_it_was_before() -> None:
+    from assistant.song import Melody, Note
+
+    melody = Melody(notes=[Note(pitch=72, start=0, duration=1), Note(pitch=74, start=1, duration=1)])
+    arr = arrange(_song("pop", melody=melody), demo=True)
+    line = next(t for t in arr.tracks if t.role in ("melody", "lead"))
+    verse = _span(arr, "verse")
+    sung = _in(line, verse.start, verse.start + verse.bars * arr.bar_beats)
+    assert sung and {n.pitch for n in sung} == {72, 74}  # the sheet's notes, not a generated line

@@ -418,15 +418,19 @@ def _arrange_styled(
             band.play_chords(track, part.name, part.role, part.program, part.register, part.rank, active)
         elif part.role in ("melody", "lead"):
             register = _line_register(part, song)
-            if part is singer and sheet_line is not None:
-                for n in vocal or range(count):
-                    if allowed(part, n) is not False:
+            taken: set[int] = set()
+            if part is singer and sheet_line is not None:  # the user's own melody, as before
+                for n in range(count):
+                    sheet = allowed(part, n)
+                    named = not any(w in sections[n].name.lower() for w in _NO_MELODY_WORDS)
+                    if sheet or (sheet is None and named):
                         _play_sheet_line(track, spans[n], sheet_line, bar_beats)
+                        taken.add(n)
             elif part is singer:
                 sung = [n for n in vocal if allowed(part, n) is not False]
                 band.play_line(track, part.role, register, sung, lead=False)
             if part is soloist:
-                solos = [n for n in lead if allowed(part, n) is not False]
+                solos = [n for n in lead if allowed(part, n) is not False and n not in taken]
                 band.play_line(track, part.role, register, solos, lead=True)
             if part is not singer and part is not soloist:
                 band.play_counter(track, register, [n for n in big if allowed(part, n) is not False], part.rank)
