@@ -58,6 +58,7 @@ The check vocabulary (every key optional; one `name = example value` a line):
 - sources_exclude = ["rhodes"]: none is contained in any recording source
 - silent_in = ["verse", "synth"]: in every section whose name contains the first word, no
     instrument whose name contains the second (or whose role it is) plays (or its level is 0)
+- energy_down_in = "bridge": every section of that name has less energy than `before`
 - title = "Leaving": the title is exactly this
 - platform = "spotify": the release platform contains this (case-insensitive)
 - sections_include = ["bridge"]: each is contained in some section name of the arrangement
@@ -414,6 +415,15 @@ def _check_section_bars(want: Any, now: Saved, before: Saved) -> str | None:
     return None
 
 
+def _check_energy_down(want: Any, now: Saved, before: Saved) -> str | None:
+    section = _low(want)
+    old = [x.energy for x in before.song.sections if x.name.lower() == section]
+    new = [x.energy for x in now.song.sections if x.name.lower() == section]
+    if not new or len(old) != len(new) or not all(b < a for a, b in zip(old, new, strict=True)):
+        return f"{section} energy {old} -> {new}, expected every one lower"
+    return None
+
+
 def _check_title(want: Any, now: Saved, before: Saved) -> str | None:
     return None if now.song.title == want else f"title {now.song.title!r}, expected {want!r}"
 
@@ -565,6 +575,7 @@ CHECKS: dict[str, Callable[[Any, Saved, Saved], str | None]] = {
     "sources_include": _check_sources,
     "sources_exclude": _check_sources_exclude,
     "silent_in": _check_silent_in,
+    "energy_down_in": _check_energy_down,
     "title": _check_title,
     "platform": _contains("release platform", lambda s: s.mix.platform),
     "sections_include": _check_sections,
