@@ -497,7 +497,8 @@ def _cache_stamp(files: Sequence[Path]) -> str:
     from assistant.kb import schema, style_schema
 
     # the loader, the schema and the numeral parser that checks progressions and moves
-    code = [Path(__file__), Path(schema.__file__), Path(style_schema.__file__), Path(__file__).parent.parent / "theory.py"]
+    code = [Path(__file__), Path(schema.__file__), Path(style_schema.__file__),
+            Path(__file__).parent.parent / "theory.py"]
     return f"{CACHE_FORMAT}:{sys.version}:{pydantic.VERSION}:{fingerprint([*files, *code])}"
 
 
