@@ -100,6 +100,13 @@ def song_markdown(song: Song, kb: Knowledge | None = None, render: RenderResult 
     return "\n".join(lines) + "\n"
 
 
+def default_folder(session_id: Any = None) -> Path:
+    """Where "export" (Ctrl+S, or said in the chat without a folder) writes a session's files."""
+    from assistant import paths
+
+    return paths.data_dir() / "exports" / f"session-{session_id or 'current'}"
+
+
 def export_song(song: Song, folder: str | Path, *, kb: Knowledge | None = None,
                 soundfont: str | Path | None = None) -> dict[str, Any]:
     """Write the four files into `folder` (created if needed). Returns their paths."""

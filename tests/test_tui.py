@@ -1,5 +1,6 @@
-"""The TUI driven by Textual's Pilot against the real coach: start, a mood, picking by
-number key and by click, the sheet and stepper following, previews, help, export, quit."""
+"""The TUI driven by Textual's Pilot against the real coach: start, a mood, picking by a
+sent number, by click and by Enter on an option, the sheet and stepper following, previews,
+help, export, quit. (Typing, pasting and what never picks: tests/test_tui_input.py.)"""
 
 from __future__ import annotations
 
@@ -88,7 +89,8 @@ def sheet_text(app: CoachApp) -> str:
 
 
 def option_labels(app: CoachApp) -> list[str]:
-    return [str(button.label) for button in app.query(OptionButton)]
+    """The options' labels as the coach wrote them (the buttons add the number)."""
+    return [button.option_label for button in app.query(OptionButton)]
 
 
 async def test_a_whole_first_conversation_by_keyboard_and_mouse() -> None:
@@ -109,13 +111,15 @@ async def test_a_whole_first_conversation_by_keyboard_and_mouse() -> None:
         assert labels and "minor" in labels[0].lower()
         assert user_texts(app) == ["something sad and slow"]
 
-        # right after a reply with options, `1` picks option 1 (focus left the input)
-        assert not box.has_focus
-        await press_and_wait(app, pilot, "1")
+        # the box keeps the focus after a reply: `1` is typed, and sent it picks option 1
+        assert box.has_focus
+        await pilot.press("1")
+        assert box.value == "1" and stepper.stage == "conception"
+        await press_and_wait(app, pilot, "enter")
         assert stepper.stage == "composition"
         assert stepper.statuses["conception"] == "done"
-        assert user_texts(app)[-1] == labels[0]
-        key = labels[0].removeprefix("1").split("·")[0].strip()  # "A minor"
+        assert user_texts(app)[-1] == "1"
+        key = labels[0].split("·")[0].strip()  # "A minor"
         sheet = sheet_text(app)
         assert key in sheet and "bpm" in sheet
 
@@ -125,9 +129,9 @@ async def test_a_whole_first_conversation_by_keyboard_and_mouse() -> None:
         before = app.turns
         await pilot.click("#opt-2")
         await settle(app, pilot, before + 1)
-        assert user_texts(app)[-1] == progressions[1]
+        assert user_texts(app)[-1] == progressions[1]  # the chat shows what was picked
         assert "Progression" in sheet_text(app)
-        assert "│" + progressions[1].removeprefix("2").strip()[:2] in sheet_text(app)
+        assert "│" + progressions[1].strip()[:2] in sheet_text(app)
 
         # up/down bring back what was typed; the draft survives
         await say(app, pilot, "status")
@@ -144,21 +148,28 @@ async def test_a_whole_first_conversation_by_keyboard_and_mouse() -> None:
         assert not isinstance(app.screen, HelpScreen)
         box.value = ""
         await say(app, pilot, "back")  # the progression question and its options again
-        assert app.query(OptionButton) and not box.has_focus
+        assert app.query(OptionButton) and box.has_focus
+        await pilot.press("tab")  # to the options: now `?` is not typing
+        assert isinstance(app.focused, OptionButton)
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         await pilot.press("q")
         assert not isinstance(app.screen, HelpScreen)
 
-        # a letter typed while an option has focus starts typing in the input
-        assert not box.has_focus
+        # a letter typed while an option has focus goes into the input, and so do digits
+        assert isinstance(app.focused, OptionButton)
         await pilot.press("m", "o")
         assert box.has_focus and box.value == "mo"
-        # ...and Esc goes there too, so a text can start with a digit
         await pilot.press("tab")
         assert not box.has_focus
-        await pilot.press("escape", "3", "/", "4")
+        await pilot.press("3", "/", "4")
         assert box.has_focus and box.value == "mo3/4"
+        # Esc on an option goes back to the box too
+        await pilot.press("tab")
+        assert not box.has_focus
+        await pilot.press("escape")
+        assert box.has_focus and box.value == "mo3/4"
+        assert stepper.stage == "composition" and app.query(OptionButton)  # nothing picked
 
         await pilot.press("ctrl+q")
         await pilot.pause()
@@ -173,7 +184,7 @@ async def test_play_renders_a_wav_in_a_worker_and_ctrl_s_exports(
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot, 1)
         await say(app, pilot, "something sad and slow")
-        await press_and_wait(app, pilot, "1")
+        await say(app, pilot, "1")
         status = app.query_one("#play-status", PlayStatus)
         await press_and_wait(app, pilot, "ctrl+p")  # Ctrl+P says "play" to the coach
         assert user_texts(app)[-1] == "play"
@@ -215,7 +226,7 @@ async def test_escape_stops_playing_and_a_broken_soundfont_is_a_status_line(
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot, 1)
         await say(app, pilot, "something sad and slow")
-        await press_and_wait(app, pilot, "1")
+        await say(app, pilot, "1")
         status = app.query_one("#play-status", PlayStatus)
         before = app.turns
         await pilot.press("ctrl+p")
@@ -247,8 +258,10 @@ async def test_every_turn_is_saved_to_the_session_store() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot, 1)
         await say(app, pilot, "something sad and slow")
+        first = option_labels(app)[0]
+        await pilot.press("tab")  # the user moves to option 1...
         assert app.focused is app.query_one("#opt-1")
-        await press_and_wait(app, pilot, "enter")  # Enter on the focused option picks it
+        await press_and_wait(app, pilot, "enter")  # ...and Enter picks it
         sessions = Store().list_sessions()
         assert len(sessions) == 1
         assert sessions[0]["stage"] == "composition"
@@ -256,7 +269,7 @@ async def test_every_turn_is_saved_to_the_session_store() -> None:
         assert sessions[0]["tempo"]
         assert [turn["user"] for turn in Store().turns(sessions[0]["id"])] == [
             "something sad and slow",
-            "1",
+            first,  # a pick is saved as what was picked
         ]
 
     # `coach` again: the same session, its last turns back in the chat, the sheet filled
@@ -264,7 +277,7 @@ async def test_every_turn_is_saved_to_the_session_store() -> None:
     app = make_app(lambda: store.resume(), store)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot, 1)
-        assert user_texts(app) == ["something sad and slow", "1"]
+        assert user_texts(app) == ["something sad and slow", first]
         assert app.query_one("#stepper", StageStepper).stage == "composition"
         assert "minor" in sheet_text(app) and "bpm" in sheet_text(app)
         assert store.session_id == sessions[0]["id"]
@@ -283,8 +296,7 @@ async def test_usable_at_80x24() -> None:
         assert app.query_one("#opt-1", OptionButton).region.height == 1
         bar = app.query_one("#options", OptionsBar)
         assert bar.region.height >= min(3, len(bar.numbers))
-        await pilot.press("1")
-        await settle(app, pilot, 3)
+        await say(app, pilot, "1")
         assert "bpm" in sheet_text(app)
         await pilot.press("ctrl+t")
         assert app.theme == "textual-light"
@@ -398,12 +410,12 @@ async def test_start_over_opens_a_new_session_and_keeps_the_old_one() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot, 1)
         await say(app, pilot, "something sad and slow")
-        await press_and_wait(app, pilot, "1")
+        await say(app, pilot, "1")
         first = app.session_id
         assert "minor" in sheet_text(app)
         await say(app, pilot, "start over")
         assert option_labels(app)[0].endswith("Start a new song")
-        await press_and_wait(app, pilot, "1")
+        await say(app, pilot, "1")
         assert app.session_id is not None and app.session_id != first
         assert app.query_one("#stepper", StageStepper).stage == "conception"
         assert "minor" not in sheet_text(app)  # a blank sheet for the new song
@@ -419,11 +431,11 @@ async def test_start_over_without_a_store_starts_a_new_song_in_memory() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot, 1)
         await say(app, pilot, "something sad and slow")
-        await press_and_wait(app, pilot, "1")
+        await say(app, pilot, "1")
         old = app.coach
         assert "minor" in sheet_text(app)
         await say(app, pilot, "start over")
-        await press_and_wait(app, pilot, "1")
+        await say(app, pilot, "1")
         assert app.coach is not old and app.coach is not None
         assert app.coach.song.key is None and "minor" not in sheet_text(app)
         assert app.query_one("#stepper", StageStepper).stage == "conception"

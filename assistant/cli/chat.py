@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
     from assistant.coach import Coach, PreviewRequest, Reply
+    from assistant.song import Song
     from assistant.store import Store
 
 
@@ -127,6 +128,23 @@ def render_preview(request: PreviewRequest) -> str:
     return text + (f" — playing it with {found[0]}." if started is not None else ".")
 
 
+def export_files(song: Song, folder: str | None, session_id: Any = None) -> str:
+    """"export [to DIR]" said in the chat: the song's four files, as `coach sessions export`
+    writes them (`assistant.export`), into DIR or the session's default export folder. One
+    line either way: where the files went, or why they could not be written."""
+    from pathlib import Path
+
+    from assistant.export import FILES, default_folder, export_song
+
+    target = Path(folder).expanduser() if folder else default_folder(session_id)
+    try:
+        result = export_song(song, target)
+    except Exception as error:  # an unwritable folder, no soundfont: say so, go on
+        reason = " ".join(str(error).split()) or type(error).__name__
+        return f"Could not export to {target}: {reason}"
+    return f"Exported {', '.join(FILES[:-1])} and {FILES[-1]} to {result['folder']}."
+
+
 def plain_chat(store: Store, *, new: bool = False, session: str | None = None,
                stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
     """The coach line by line. Returns 0 at end of input or on "quit"."""
@@ -159,6 +177,10 @@ def plain_chat(store: Store, *, new: bool = False, session: str | None = None,
         print_reply(reply, out)
         if reply.preview is not None:
             out.write(render_preview(reply.preview) + "\n")
+            out.flush()
+        export = getattr(reply, "export", None)
+        if export is not None:
+            out.write(export_files(coach.song, export.folder, session_id) + "\n")
             out.flush()
         if reply.quit:
             return 0

@@ -5,6 +5,12 @@ Fast start: this module imports only Textual. The coach, the store and everythin
 "core" thread that also runs every turn, so the UI never waits and the core's objects
 (the coach, the store's SQLite connection) are only ever touched from that one thread.
 Previews render in a Textual thread worker (`exclusive=True`: a new one replaces the old).
+
+Typing is typing: every printable key and every paste goes into the input box, whatever has
+focus (`CoachApp.on_event` routes them there before any widget sees them, so a fast burst
+keeps its order). A decision is made only by Enter on a typed message, a click on an option,
+or Enter on an option the user moved to (Tab, arrows) with nothing typed. Clicks and keys that
+mean something precise reach the coach as a `Command` (`Coach.do`), never as English.
 """
 
 from __future__ import annotations
@@ -21,10 +27,11 @@ from textual import events, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Button, Footer, Input
+from textual.css.query import NoMatches
+from textual.widgets import Footer, Input
 from textual.worker import get_current_worker
 
-from assistant.tui.chat import ChatLog, HistoryInput
+from assistant.tui.chat import ChatLog, HistoryInput, clean_text
 from assistant.tui.options import OptionsBar
 from assistant.tui.play import PlayStatus, short_path
 from assistant.tui.sheet import SheetData, SongSheet
@@ -32,6 +39,7 @@ from assistant.tui.stepper import TITLES, StageStepper
 
 if TYPE_CHECKING:
     from assistant.coach import Coach, Option, PreviewRequest, Reply
+    from assistant.dialogue import Command
     from assistant.song import Song
 
 HISTORY_TURNS = 3
@@ -112,9 +120,10 @@ class CoachApp(App[int]):
         self.store: Any = None
         self.session_id = session_id
         self._core = ThreadPoolExecutor(max_workers=1, thread_name_prefix="coach-core")
-        self._queue: list[str] = []
+        self._queue: list[str | Command] = []
         self._turn_running = False
         self._working = False  # the status line says "working on it…" for a slow turn
+        self._in_core = False  # a turn is on the core thread now
         self._song: Song | None = None
         self._player: Any = None
         self._player_lock = threading.Lock()
@@ -151,23 +160,26 @@ class CoachApp(App[int]):
         self._core.shutdown(wait=False, cancel_futures=True)
 
     # --- turns ----------------------------------------------------------------------------
-    def _submit(self, text: str | None) -> None:
+    def _submit(self, turn: str | Command | None) -> None:
+        """Queue a turn for the core thread: typed text, a `Command` (a click, a key that
+        means something precise), or None for the coach's greeting."""
         if self._turn_running:
-            if text is not None:
-                self._queue.append(text)
+            if turn is not None:
+                self._queue.append(turn)
             return
         self._turn_running = True
-        self._turns(text)
+        self._turns(turn)
 
     @work(exclusive=False, group="turn")
-    async def _turns(self, text: str | None) -> None:
+    async def _turns(self, turn: str | Command | None) -> None:
         loop = asyncio.get_running_loop()
-        pending: list[str | None] = [text]
+        pending: list[str | Command | None] = [turn]
         try:
             while pending:
                 current = pending.pop(0)
                 # A slow turn (measuring or mastering a mix takes seconds) shows that it works.
                 timer = self.set_timer(0.4, self._show_working)
+                self._in_core = True
                 try:
                     result = await loop.run_in_executor(self._core, self._core_turn, current)
                 except Exception as error:  # the face must survive a broken core
@@ -175,6 +187,7 @@ class CoachApp(App[int]):
                 else:
                     await self._show(result)
                 finally:
+                    self._in_core = False
                     timer.stop()
                     self._end_working()
                 pending.extend(self._queue)
@@ -183,6 +196,8 @@ class CoachApp(App[int]):
             self._turn_running = False
 
     def _show_working(self) -> None:
+        if not self._in_core:
+            return  # the timer fired as the turn ended: nothing to say
         status = self.query_one("#play-status", PlayStatus)
         if status.state in ("idle", "saved", "error"):
             self._working = True
@@ -195,7 +210,7 @@ class CoachApp(App[int]):
             if status.state == "busy":
                 status.set("idle")
 
-    def _core_turn(self, text: str | None) -> TurnResult:
+    def _core_turn(self, turn: str | Command | None) -> TurnResult:
         """Runs on the core thread: load on first use, take the turn, save it."""
         from assistant.tui.sheet import sheet_data
 
@@ -206,7 +221,16 @@ class CoachApp(App[int]):
             history = self._history()
         coach = self.coach
         assert coach is not None
-        reply = coach.start() if text is None else coach.handle(text)
+        text: str | None
+        if turn is None:
+            text, reply = None, coach.start()
+        elif isinstance(turn, str):
+            text, reply = turn, coach.handle(turn)
+        else:
+            # what the user did, in the session's history: the option's label, "play"...
+            text = turn.text or turn.intent
+            do = getattr(coach, "do", None)  # a scripted stand-in may only read text
+            reply = do(turn) if do is not None else coach.handle(text)
         save_error = ""
         try:
             self._save_turn(coach, text, reply)
@@ -289,15 +313,15 @@ class CoachApp(App[int]):
         stepper.statuses = result.statuses
         stepper.stage = result.stage
         self._song = result.song
+        export = getattr(reply, "export", None)  # "export to ~/songs" said in the chat
+        if export is not None:
+            self.action_export(getattr(export, "folder", None))
         if result.save_error:
             await self._chat.add_note(f"Could not save this turn: {result.save_error}")
         if reply.preview is not None:
             self.play_preview(reply.preview)
-        input_ = self.query_one("#input", HistoryInput)
-        if reply.options and not input_.value:
-            # Focus leaves the box so `1` picks option 1; any letter starts typing again.
-            self.query_one("#options", OptionsBar).focus_first()
-        elif not input_.has_focus:
+        if not self.query_one("#input", HistoryInput).has_focus:
+            # The box keeps the focus: options are new, nobody has moved to one yet.
             self._focus_input()
         if reply.done and not self._done_noted:
             self._done_noted = True
@@ -322,63 +346,98 @@ class CoachApp(App[int]):
         await self._send(event.value)
 
     async def _send(self, value: str) -> None:
-        text = value.strip()
+        text = clean_text(value).strip()
         if not text:
-            return
+            return  # Enter on an empty box: nothing is sent, nothing is picked
         input_ = self.query_one("#input", HistoryInput)
         input_.remember(text)
         input_.value = ""
         await self._chat.add_user(text)
         self._submit(text)
 
+    def _command(self, intent: str, text: str, **fields: Any) -> Command:
+        # imported on use: the core (pydantic) is loaded by then, and not needed to paint
+        from assistant.dialogue import Command
+
+        return Command(intent, text=text, **fields)  # type: ignore[arg-type]
+
     async def pick(self, number: int) -> None:
-        """Choose a numbered suggestion, as if the user had typed its number."""
+        """Choose a numbered suggestion (a click, or Enter on it): `Command("pick")` with the
+        option's label, which the chat shows as what the user said."""
         options = self.query_one("#options", OptionsBar)
         if number not in options.numbers:
             return
-        label = str(self.query_one(f"#opt-{number}", Button).label)
+        label = options.labels.get(number) or str(number)
         self._focus_input()
         await options.set_options(())  # taken: no second pick of the same list
         await self._chat.add_user(label)
-        self._submit(str(number))
+        self._submit(self._command("pick", label, number=number))
 
     async def on_options_bar_picked(self, message: OptionsBar.Picked) -> None:
         await self.pick(message.number)
 
-    async def on_stage_stepper_chosen(self, message: StageStepper.Chosen) -> None:
-        """A click on a stage in the stepper: ask the coach to go there, in words."""
-        await self._send(f"let's do {TITLES[message.stage].lower()}")
-
     async def on_options_bar_entered(self, message: OptionsBar.Entered) -> None:
+        """Enter on an option the user moved to: picks it when nothing is typed; with
+        something in the box, Enter sends that (Enter never throws typing away)."""
         input_ = self.query_one("#input", HistoryInput)
         if input_.value.strip():
-            # Fast typing after a reply: the letters went to the input, so Enter sends them.
             await self._send(input_.value)
         else:
             await self.pick(message.number)
 
+    def on_options_bar_leave(self, message: OptionsBar.Leave) -> None:
+        self._focus_input()
+
+    async def on_stage_stepper_chosen(self, message: StageStepper.Chosen) -> None:
+        """A click on a stage in the stepper: `Command("goto")` to that stage."""
+        said = f"Go to {TITLES[message.stage]}"
+        await self._chat.add_user(said)
+        self._submit(self._command("goto", said, stage=message.stage))
+
+    async def on_event(self, event: events.Event) -> None:
+        """Every printable key and every paste goes to the input box, whatever has focus.
+        Done here, before the focused widget sees the event, so the keys of a fast burst
+        land in order and an option button never takes a digit as a pick."""
+        if (
+            isinstance(event, (events.Key, events.Paste))
+            and not event.is_forwarded
+            and len(self.screen_stack) == 1
+            and self._type_into_input(event)
+        ):
+            return
+        await super().on_event(event)
+
+    def _type_into_input(self, event: events.Key | events.Paste) -> bool:
+        """True when the event was typed into the input box (or opened the help)."""
+        try:
+            input_ = self.query_one("#input", HistoryInput)
+        except NoMatches:  # before the first compose
+            return False
+        if self.focused is input_:
+            return False  # the box types (and pastes, see HistoryInput) for itself
+        if isinstance(event, events.Paste):
+            self._focus_input()
+            input_.type_text(" ".join(event.text.splitlines()))
+            return True
+        char = event.character
+        if not (event.is_printable and char):
+            return False
+        if char == "?" and not input_.value:
+            # `?` alone, away from the box: help. Typed in a sentence, it is a question mark.
+            self.action_help()
+            return True
+        self._focus_input()  # now: the next keys of a burst go straight to the box
+        input_.type_text(char)
+        return True
+
     async def on_key(self, event: events.Key) -> None:
-        """Keys the focused widget left alone: number keys pick, letters start typing."""
+        """Esc away from the input box goes back to it (Esc stops a preview first: that
+        binding wins while one plays)."""
         if len(self.screen_stack) > 1:
             return
-        # The input keeps every printable key it is sent, so a printable key here was sent
-        # to another widget (an option button), maybe before focus moved: forward it.
-        input_ = self.query_one("#input", HistoryInput)
-        char = event.character
-        if event.key == "escape" and self.focused is not input_:
-            event.stop()  # (Esc stops a preview first: that binding wins while one plays)
-            self._focus_input()  # to type something that starts with a digit: "3/4"
-        elif char and char in "123456789":
+        if event.key == "escape" and not self.query_one("#input", HistoryInput).has_focus:
             event.stop()
-            await self.pick(int(char))
-        elif char == "?":
-            event.stop()
-            event.prevent_default()
-            self.action_help()
-        elif event.is_printable and char:
-            event.stop()
-            self._focus_input()  # now, not later: the next keys of a burst must land there
-            input_.insert_text_at_cursor(char)
+            self._focus_input()
 
     # --- actions --------------------------------------------------------------------------
     def action_help(self) -> None:
@@ -404,9 +463,10 @@ class CoachApp(App[int]):
 
     # --- previews -------------------------------------------------------------------------
     async def action_play(self) -> None:
-        """Ctrl+P: the song so far. Said to the coach as "play", so the chat shows it and the
-        coach decides what "so far" means (8 bars of the progression, or the arrangement)."""
-        await self._send("play")
+        """Ctrl+P: the song so far: `Command("play")`; the chat shows "play" and the coach
+        decides what "so far" means (8 bars of the progression, or the arrangement)."""
+        await self._chat.add_user("play")
+        self._submit(self._command("play", "play"))
 
     def play_preview(self, request: PreviewRequest) -> None:
         self._stop_player()
@@ -495,24 +555,26 @@ class CoachApp(App[int]):
             player.terminate()
 
     # --- export ---------------------------------------------------------------------------
-    def action_export(self) -> None:
+    def action_export(self, folder: str | None = None) -> None:
+        """Ctrl+S, or "export [to DIR]" said in the chat (the reply's `ExportRequest`)."""
         if self._song is None:
             self._set_status("error", "Nothing to export yet: the coach is still starting.")
             return
         self._set_status("busy", "exporting (rendering the demo)…")
-        self._export_worker(self._song, self.session_id)
+        self._export_worker(self._song, self.session_id, folder)
 
     @work(thread=True, exclusive=True, group="export")
-    def _export_worker(self, song: Song, session_id: Any) -> None:
+    def _export_worker(self, song: Song, session_id: Any, where: str | None = None) -> None:
         """Renders the demo too, so it runs beside the turns, on a copy of the sheet."""
-        from assistant import paths
-        from assistant.export import export_song
+        from assistant.export import default_folder, export_song
 
-        folder = paths.data_dir() / "exports" / f"session-{session_id or 'current'}"
+        folder = Path(where).expanduser() if where else default_folder(session_id)
         try:
             export_song(song, folder)
         except Exception as error:  # a bad path or soundfont: say so, keep going
-            self._status_from_thread("error", f"Export failed: {error}")
+            message = f"Export failed: {error}"
+            self._status_from_thread("error", message)
+            self.call_from_thread(self.call_later, self._chat.add_note, message)
             return
         self.last_export = folder
         self._status_from_thread("saved", f"exported to {short_path(folder)}")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
+from textual import events
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widget import Widget
@@ -13,9 +15,32 @@ from textual.widgets import Input, Static
 MAX_MESSAGES = 60  # older messages leave the DOM so layout stays quick in long sessions
 
 
+_ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-_])")
+
+
+def clean_text(text: str, *, lines: bool = False) -> str:
+    """Text safe to show: ANSI escape sequences and other control characters removed (they
+    would reach the terminal as they are). Newlines are kept when `lines`, otherwise they
+    become spaces (one line, as the input box holds it); tabs become spaces."""
+    text = _ANSI.sub("", text)
+    out = []
+    for char in text:
+        if char == "\n" and lines:
+            out.append(char)
+        elif char in "\t\n\r\v\f":
+            out.append(" ")
+        elif unicodedata.category(char) in ("Cc", "Cf") and char not in "\u200d\u200c":
+            continue  # C0/C1 controls, bidi overrides (zero-width joiners stay: emoji)
+        else:
+            out.append(char)
+    return "".join(out)
+
+
 class UserMessage(Static):
+    """What the user typed (or did: an option's label), shown as typed: no markup."""
+
     def __init__(self, text: str) -> None:
-        super().__init__(text, markup=False, classes="message user")
+        super().__init__(clean_text(text), markup=False, classes="message user")
 
 
 _TASK = re.compile(r"^(\s*[-*+] )\[([ xX])\] ", re.MULTILINE)
@@ -30,14 +55,14 @@ def coach_message(text: str) -> Widget:
     """The coach's Markdown. Imported on first use: markdown-it is not needed to paint."""
     from textual.widgets import Markdown
 
-    return Markdown(task_boxes(text), classes="message coach")
+    return Markdown(task_boxes(clean_text(text, lines=True)), classes="message coach")
 
 
 class NoteMessage(Static):
     """A one-line note from the app itself (export done, errors), not from the coach."""
 
     def __init__(self, text: str) -> None:
-        super().__init__(text, markup=False, classes="message note")
+        super().__init__(clean_text(text, lines=True), markup=False, classes="message note")
 
 
 class ChatLog(VerticalScroll, can_focus=False):
@@ -89,6 +114,24 @@ class HistoryInput(Input):
         self.history: list[str] = []
         self._position = 0
         self._draft = ""
+
+    def type_text(self, text: str) -> None:
+        """Typed or pasted text, from wherever it came: cleaned (no control characters, one
+        line), inserted at the cursor (replacing a selection)."""
+        text = clean_text(text)
+        if not text:
+            return
+        selection = self.selection
+        if selection.is_empty:
+            self.insert_text_at_cursor(text)
+        else:
+            self.replace(text, *selection)
+
+    def _on_paste(self, event: events.Paste) -> None:
+        # Input keeps only the first line of a paste; here every line arrives, joined.
+        event.stop()
+        event.prevent_default()
+        self.type_text(" ".join(event.text.splitlines()))
 
     def remember(self, text: str) -> None:
         if text and (not self.history or self.history[-1] != text):
