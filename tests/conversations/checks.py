@@ -59,6 +59,7 @@ The check vocabulary (every key optional; one `name = example value` a line):
 - silent_in = ["verse", "synth"]: in every section whose name contains the first word, no
     instrument whose name contains the second (or whose role it is) plays (or its level is 0)
 - energy_down_in = "bridge": every section of that name has less energy than `before`
+- picked = 3: the sheet has what option 3 of `before`'s offer sets (-1: the last one shown)
 - title = "Leaving": the title is exactly this
 - platform = "spotify": the release platform contains this (case-insensitive)
 - sections_include = ["bridge"]: each is contained in some section name of the arrangement
@@ -424,6 +425,31 @@ def _check_energy_down(want: Any, now: Saved, before: Saved) -> str | None:
     return None
 
 
+def _check_picked(want: Any, now: Saved, before: Saved) -> str | None:
+    from assistant.coach import PAGE
+
+    choices = before.state.get("choices", [])
+    page = int(before.state.get("page", 0))
+    shown = choices[page * PAGE:page * PAGE + PAGE]
+    number = int(want)
+    option = (shown[-1] if shown else None) if number == -1 else \
+        (choices[number - 1] if 0 < number <= len(choices) else None)
+    if option is None:
+        return f"no option {number} was on offer"
+    sheet = now.song.model_dump(mode="json")
+    differ = []
+    for path, value in (option.get("patch") or {}).items():
+        if path.startswith("+"):
+            continue
+        have: Any = sheet
+        for part in path.split("."):
+            have = have.get(part) if isinstance(have, dict) else None
+        if have != value:
+            differ.append(f"{path} {have!r} (option: {value!r})")
+    return f"option {number} ({option.get('label')}) not applied: {'; '.join(differ)}" \
+        if differ else None
+
+
 def _check_title(want: Any, now: Saved, before: Saved) -> str | None:
     return None if now.song.title == want else f"title {now.song.title!r}, expected {want!r}"
 
@@ -576,6 +602,7 @@ CHECKS: dict[str, Callable[[Any, Saved, Saved], str | None]] = {
     "sources_exclude": _check_sources_exclude,
     "silent_in": _check_silent_in,
     "energy_down_in": _check_energy_down,
+    "picked": _check_picked,
     "title": _check_title,
     "platform": _contains("release platform", lambda s: s.mix.platform),
     "sections_include": _check_sections,
