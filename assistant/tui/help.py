@@ -10,13 +10,16 @@ from textual.widgets import Markdown
 
 HELP = """\
 ## Keys
-- `1`–`9` pick a suggestion right after a reply (or click it, or Tab to it and Enter)
-- any letter starts typing in the box at the bottom; `↑` `↓` bring back what you typed;
-  to type something that starts with a digit (*3/4*), press `Esc` or click the box first
+- whatever you type or paste goes into the box at the bottom, and `Enter` sends it:
+  *120 bpm*, *in 3/4*, *2* (picks suggestion 2); `Enter` on an empty box does nothing
+- to pick a suggestion: click it, send its number, or `Tab` to it (`↑` `↓` between them)
+  and `Enter`; `Esc` goes back to the box
+- in the box, `↑` `↓` bring back what you typed
 - `Ctrl+P` plays the song so far (same as saying `play`); `Esc` stops it
 - `Ctrl+S` exports the session: song.json, song.md, song.mid, preview.wav
 - `Ctrl+T` switches between the light and dark theme
-- `F1` or `?` shows this help; `Ctrl+Q` quits (every turn is already saved)
+- `F1` shows this help (`?` too, away from an empty box); `Ctrl+Q` quits (every turn
+  is already saved)
 
 ## Things you can say
 - the feel in your own words: *something sad and slow*, *dark but danceable*,
@@ -29,6 +32,7 @@ HELP = """\
 - a question: *what is a bridge?*, *what comes after Am F?*, *how loud should my vocals be?*
 - `checklist` for the stage's checklist; `tick 2` when an item is done
 - *start over* for a new song (this one stays saved) or this one from the top
+- `export` or *export to ~/songs*: the same files as `Ctrl+S`, where you say
 
 Press `Esc`, `F1` or `q` to close.
 """
