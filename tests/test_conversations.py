@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run_coach
-from tests.conversations.checks import Conversation, load_conversations, run_plain
+from tests.conversations.checks import Conversation, Step, load_conversations, run_plain
 
 CONVERSATIONS = load_conversations()
 SMALL_SOUNDFONT = Path("/usr/share/sounds/sf2/TimGM6mb.sf2")
@@ -45,7 +45,9 @@ def test_conversation(conversation: Conversation, coach_home: Path) -> None:
         f"\n--- transcript ---\n{transcript[-4000:]}"
 
 
-def test_the_command_itself_saves_what_the_in_process_chat_saves(coach_home: Path) -> None:
+def test_the_command_itself_saves_what_the_in_process_chat_saves(
+    coach_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The in-process loop above is the command's own: one script through `python -m
     assistant chat --plain` in a subprocess ends on the same saved sheet."""
     script = ["something sad and slow", "these are way too gloomy", "1", "G D Em C",
@@ -54,13 +56,9 @@ def test_the_command_itself_saves_what_the_in_process_chat_saves(coach_home: Pat
                        env={"COACH_NO_PLAY": "1"})
     assert result.returncode == 0, result.stderr
     shown = json.loads(run_coach("sessions", "show", "1", "--json").stdout)["song"]
-    from tests.conversations.checks import Step
-
     other = coach_home / "in-process"
     other.mkdir()
-    import os
-
-    os.environ["COACH_HOME"] = str(other)  # monkeypatched by conftest: restored after
+    monkeypatch.setenv("COACH_HOME", str(other))
     run_plain(Conversation("same", "", tuple(Step(s, {}) for s in script)), other)
     inproc = json.loads(run_coach("sessions", "show", "1", "--json",
                                   env={"COACH_HOME": str(other)}).stdout)["song"]
