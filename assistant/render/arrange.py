@@ -74,10 +74,11 @@ RAMP_STEPS = 8
 # while it does; a comping piano re-strikes chords several times a bar and each strike
 # rings a second on top of the next (a real piano's damper would stop it). Those ringing
 # voices were most of a preview's render time. Pads keep an eighth of their release,
-# chord instruments a quarter (strums and two-handed piano strike often). Being an NRPN it
-# is in the MIDI file too, so any SF2 synth (the fluidsynth CLI included) plays the same
-# thing; GM synths without SF2 NRPNs ignore it.
-RELEASE_TIMECENTS = {"pad": -3600, "chords": -2400}
+# chord instruments a quarter (strums and two-handed piano strike often), bass and melody
+# half (their notes are held as written; the tail only smeared the next one). Being an
+# NRPN it is in the MIDI file too, so any SF2 synth (the fluidsynth CLI included) plays the
+# same thing; GM synths without SF2 NRPNs ignore it.
+RELEASE_TIMECENTS = {"pad": -3600, "chords": -2400, "bass": -1200, "melody": -1200, "lead": -1200}
 
 
 def sf2_nrpn(generator: int, offset: float) -> list[tuple[int, int]]:
