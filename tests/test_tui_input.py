@@ -442,3 +442,12 @@ def small_soundfont(monkeypatch: pytest.MonkeyPatch) -> None:
 
     assert SMALL_SOUNDFONT.exists(), "install timgm6mb-soundfont (see the Makefile)"
     monkeypatch.setenv("COACH_SOUNDFONT", str(SMALL_SOUNDFONT))
+
+
+def test_the_sheet_shows_the_users_words_without_escapes() -> None:
+    from assistant.song import Song
+    from assistant.tui.sheet import sheet_content, sheet_data
+
+    song = Song(title="\x1b[31m[bold]Red\x1b[0m", mood_text="sad \x1b]8;;http://x\x07and\x07 slow")
+    plain = sheet_content(sheet_data(song), 40).plain
+    assert "[bold]Red" in plain and "sad and slow" in plain and "\x1b" not in plain

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 from textual.content import Content
 from textual.widget import Widget
 
+from assistant.tui.chat import clean_text
+
 if TYPE_CHECKING:
     from assistant.song import Key, Song
 
@@ -178,12 +180,13 @@ def section_map(sections: Sequence[SectionRow], width: int) -> list[Content]:
 def sheet_content(data: SheetData, width: int) -> Content:
     """Lay the sheet out for a panel `width` cells wide."""
     width = max(width, 12)
-    lines: list[Content] = [Content.styled(_fit(data.title, width), "bold $accent")]
+    # the title and the mood are the user's words: text, never escapes for the terminal
+    lines: list[Content] = [Content.styled(_fit(clean_text(data.title), width), "bold $accent")]
 
     def field_line(label: str, value: str, rows: int = 1) -> None:
         if not value:
             return
-        wrapped = textwrap.wrap(value, max(width - LABEL_WIDTH, 4)) or [""]
+        wrapped = textwrap.wrap(clean_text(value), max(width - LABEL_WIDTH, 4)) or [""]
         if len(wrapped) > rows:
             wrapped = wrapped[:rows]
             wrapped[-1] = _fit(wrapped[-1] + " …", width - LABEL_WIDTH)
