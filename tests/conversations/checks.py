@@ -137,6 +137,8 @@ class Failure:
     step: int
     say: str
     problems: list[str] = field(default_factory=list)
+    reading: str = ""
+    """How the reader took the message in its context (intent, slots, why)."""
 
     def __str__(self) -> str:
         return f"{self.conversation} step {self.step} ({self.say!r}): " + "; ".join(self.problems)
@@ -635,6 +637,22 @@ def check(expect: dict[str, Any], now: Saved, before: Saved) -> list[str]:
     return problems
 
 
+def reading(text: str, before: Saved) -> str:
+    """The understanding's reading of `text` where it was said: for the failure list."""
+    try:
+        from assistant.coach import PAGE
+        from assistant.understanding import Context, read
+
+        shown = len(before.state.get("choices", [])[:PAGE])
+        command = read(text, Context(stage=before.stage, question=before.question,
+                                     options=shown))
+        slots = {name: value for name, value in vars(command.slots).items()
+                 if value and name != "words"}
+        return f"{command.intent} {slots} — {command.why}"
+    except Exception as error:  # the list is still worth having without it
+        return f"(could not read: {error!r})"
+
+
 def say_text(step: Step, export_dir: Path | None) -> str:
     return step.say.replace("{export}", str(export_dir)) if export_dir else step.say
 
@@ -677,8 +695,9 @@ class ScriptedStdin:
             step = self.conversation.steps[self.index - 1]
             problems = check(step.expect, now, self.before)
             if problems:
-                self.failures.append(Failure(self.conversation.name, self.index,
-                                             step.say, problems))
+                said = say_text(step, self.export_dir)
+                self.failures.append(Failure(self.conversation.name, self.index, step.say,
+                                             problems, reading(said, self.before)))
             self.checked = self.index
         self.before = now
 

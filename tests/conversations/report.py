@@ -34,7 +34,8 @@ def main(argv: list[str]) -> int:
         if failures:
             failing.append((f"{conversation.name} ({conversation.source}; "
                             f"{conversation.persona})",
-                            [f"step {f.step} `{f.say}`: " + "; ".join(f.problems)
+                            [f"step {f.step} `{f.say}`: " + "; ".join(f.problems) +
+                             (f"\n  - read as: {f.reading}" if f.reading else "")
                              for f in failures]))
     took = time.monotonic() - started
     passed = len(conversations) - len(failing)
