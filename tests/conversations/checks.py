@@ -6,14 +6,23 @@ Each `tests/conversations/*.toml` holds `[[conversation]]` tables:
     name = "memorial-too-gloomy"          # unique across all files; the test id
     persona = "grieving nephew, types in lowercase"
     tui = true                            # also run through the real TUI (Pilot, key by key)
-    xfail = "reason"                      # only when the coach still fails at the deadline
-    steps = [
-      { say = "a song for my uncle's memorial", expect = { theme = "memorial" } },
-      { say = "these are way too gloomy", expect = { moods_exclude = ["sad", "dark"] } },
-    ]
+    xfail = "reason"                      # a known misreading (strict: remove when fixed)
+    [[conversation.steps]]
+    say = "a song for my uncle's memorial"
+    expect = { theme = "memorial", options = true }
+    [[conversation.steps]]
+    say = "these are way too gloomy"
+    expect = { moods_exclude = ["sad", "dark"] }
 
-`say` is typed as one line (plain chat: a line on stdin; TUI: key by key, then Enter).
-`{export}` in `say` is replaced by a fresh temporary folder (see `files`).
+`say` is typed as one line (plain chat: a line on stdin; TUI: key by key, then Enter; ""
+is a lone Enter). `{export}` in `say` is replaced by a fresh temporary folder (see `files`).
+
+Run them: `pytest tests/test_conversations.py` (plain chat, in process through
+`assistant.cli.chat.plain_chat`, the loop of `coach chat --plain`),
+`pytest tests/test_conversations_tui.py` (the `tui = true` ones), and
+`python -m tests.conversations.report [--tui] [--write] [-v] [NAME...]` for the list of
+failing steps with how the reader took each message (`--write`: FAILING.md; `-v`: the
+transcripts).
 
 After every step the SAVED session is read back from the sessions database (a second
 `Store` on the same file: what `coach sessions show` reads), and `expect` is checked
