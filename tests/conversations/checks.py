@@ -62,6 +62,7 @@ The check vocabulary (every key optional; one `name = example value` a line):
 - instruments_exclude = ["drums"]: no line-up instrument is named exactly this or has it as
     its role ("piano" is out when only "electric piano" is left)
 - instruments_set = true/false: the line-up is non-empty / empty
+- instruments_max = 3: the line-up has 1 to 3 instruments
 - sources_include = ["vocal|voice"]: each is contained in some recording source ("a|b":
     either)
 - sources_exclude = ["rhodes"]: none is contained in any recording source
@@ -608,6 +609,9 @@ CHECKS: dict[str, Callable[[Any, Saved, Saved], str | None]] = {
     "progression_set": _is_set("progression", lambda s: s.progression),
     "instruments_include": _check_instruments_include,
     "instruments_exclude": _check_instruments_exclude,
+    "instruments_max": lambda want, now, before: None
+    if 0 < len(now.song.instrumentation) <= int(want) else
+    f"line-up {[i.name for i in now.song.instrumentation]}, expected 1 to {want} instruments",
     "instruments_set": _is_set("line-up", lambda s: [i.name for i in s.instrumentation]),
     "sources_include": _check_sources,
     "sources_exclude": _check_sources_exclude,
