@@ -124,13 +124,18 @@ def plan_sections(
                 details["rule_ids"].append(why_id)
         bars = sec.bars
         length = len(prog)
-        if demo and not sec.progression and bars % length and bars >= 4 and 8 <= length <= 16:
+        tail = 0
+        long_form = demo and not sec.progression and bars % length and 8 <= length <= 16
+        if long_form and kind in ("intro", "outro") and bars < length:
+            tail = length - bars  # an intro (or outro) plays the form's last bars: its turnaround
+            details["devices"].append(f"the last {bars} bars of the {length}-bar form")
+        elif long_form and bars >= 4:
             bars = length * -(-bars // length) if bars > length else length
             # a 12-bar blues is not cut by an 8-bar section (short loops end on a turnaround)
             details["devices"].append(f"lengthened to {bars} bars to complete the {length}-bar progression")
-        numerals = [prog[i % length] for i in range(bars)]
+        numerals = [prog[(tail + i) % length] for i in range(bars)]
         last = number == len(chosen) - 1
-        if demo and not last and bars % length and bars >= 2:
+        if demo and not last and (bars + tail) % length and bars >= 2:
             numerals[-1] = "V7" if kit.style.extensions else "V"
             details["devices"].append("turnaround on V into the next section")
         if demo and last:
