@@ -241,3 +241,24 @@ def test_the_sheets_own_melody_is_played_where_it_was_before() -> None:
     verse = _span(arr, "verse")
     sung = _in(line, verse.start, verse.start + verse.bars * arr.bar_beats)
     assert sung and {n.pitch for n in sung} == {72, 74}  # the sheet's notes, not a generated line
+
+
+def test_chorus_and_bridge_take_their_own_progression_unless_the_sheet_sets_one() -> None:
+    sections = [Section(name="verse", bars=8, energy=3), Section(name="chorus", bars=8, energy=4),
+                Section(name="bridge", bars=4, energy=3), Section(name="outro", bars=4, energy=2)]
+    arr = arrange(_song("pop", sections=sections), demo=True)
+    verse, chorus, bridge = (_span(arr, n).details for n in ("verse", "chorus", "bridge"))
+    assert chorus["progression_from"].startswith("prog.") and chorus["progression"] != verse["progression"]
+    assert bridge["progression"] != verse["progression"] and bridge["progression"] != chorus["progression"]
+    mine = [*sections[:1], sections[1].model_copy(update={"progression": ["IV", "I"]}), *sections[2:]]
+    arr = arrange(_song("pop", sections=mine), demo=True)
+    assert _span(arr, "chorus").details["progression"] == ["IV", "I"]
+
+
+def test_a_twelve_bar_blues_is_never_cut_and_a_short_intro_plays_its_turnaround() -> None:
+    blues = ["I7", "IV7", "I7", "I7", "IV7", "IV7", "I7", "I7", "V7", "IV7", "I7", "V7"]
+    song = _song("blues", sections=[Section(name="intro", bars=4, energy=2), Section(name="verse", bars=8, energy=3),
+                                    Section(name="outro", bars=4, energy=2)])
+    arr = arrange(song.model_copy(update={"progression": blues}), demo=True)
+    assert [s.bars for s in arr.sections] == [4, 12, 4]
+    assert _span(arr, "intro").details["progression"] == blues[-4:]
