@@ -203,3 +203,14 @@ def test_random_input_stays_in_bounds() -> None:
             assert a.start + a.duration <= b.start + 1e-9
         assert all(low <= n.pitch <= min(127, high) and n.start + n.duration <= bars * bar + 1e-9
                    for n in line.notes)
+
+
+def test_a_question_phrase_is_answered_on_the_tonic() -> None:
+    cadences = [(0, 4, 7), (5, 9, 0), (2, 5, 9), (7, 11, 2), (0, 4, 7), (5, 9, 0), (7, 11, 2), (0, 4, 7)]
+    for seed in range(6):
+        line = _line("4/4", seed, "verse", cadences)
+        first = [n for n in line.notes if n.start < 16]
+        assert first[-1].pitch % 12 in (7, 2)  # over V: open, on the 5th or the 2nd
+        assert line.notes[-1].pitch % 12 == 0  # over I: home
+        assert "melody.question-answer" in line.rule_ids
+        assert any("answering phrase ends on the tonic" in d for d in line.devices)
