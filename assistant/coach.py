@@ -955,10 +955,16 @@ class Coach:
         from assistant.stages.settings import explicit_values
 
         patch, decisions, said = explicit_values(self._ctx(), parsed.slots, skip=set(done))
-        if not patch:
-            return ""
-        self._apply(patch, decisions)
-        return "Also set: " + ", ".join(said) + "."
+        if patch:
+            self._apply(patch, decisions)
+        if parsed.intent != "instruments" and (parsed.slots.add or parsed.slots.remove) \
+                and "instrumentation" not in done:
+            from assistant.commands.lineup import change_line_up
+
+            changed = change_line_up(self, parsed)  # "...maybe with piano": the line-up too
+            if changed is not None:
+                said.append(f"line-up {changed[0]}")
+        return "Also set: " + ", ".join(said) + "." if said else ""
 
     def _vibe_change(self, parsed: Parsed) -> str:
         """Mood or genre words after Conception ("make it darker"): they re-rank what comes."""

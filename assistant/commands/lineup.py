@@ -52,6 +52,28 @@ def instruments(coach: Coach, command: Command) -> Reply:
         return coach._arrange(command)
     if not add and not remove:
         return coach._reply("Which instrument? Name it (“piano”, “rhodes”, “strings”, “808”).")
+    changed = change_line_up(coach, command, whole=_is_whole_answer(coach, command, add, remove))
+    if changed is None:
+        names = ", ".join(i.name for i in coach.song.instrumentation)
+        return coach._reply(f"The line-up already is: {names}.")
+    names, said = changed
+    text = f"Line-up: {names} ({said})."
+    extra = coach._extra_changes(command, {})  # "3 mins and no drums": the length too
+    if extra:
+        text += f" {extra}"
+    question = coach._question()
+    if question is not None and question.slot == "instrumentation" and coach.stage == "arrangement":
+        return coach._advance(text + "\n\n")
+    return coach._reply(text + (f"\n\n{coach._question_text()}" if question else ""))
+
+
+def change_line_up(coach: Coach, command: Command, *, whole: bool = False
+                   ) -> tuple[str, str] | None:
+    """Add and take out the instruments a turn names; (the line-up, what changed), or None
+    when nothing did. `whole`: the names are the whole line-up ("just guitar and voice")."""
+    slots = command.slots
+    add = [e for e in (_entry(coach, i) for i in slots.add) if e is not None]
+    remove = [e for e in (_entry(coach, i) for i in slots.remove) if e is not None]
     line_up = current_line_up(coach)
     before = [i["name"] for i in line_up]
     out: list[str] = []
@@ -70,8 +92,7 @@ def instruments(coach: Coach, command: Command) -> Reply:
         if not any(_same(i, new) for i in line_up):
             line_up.append(new)
             added.append(new["name"])
-    whole = _is_whole_answer(coach, command, add, remove)
-    if whole:  # "just guitar and voice" at the instruments question: exactly these
+    if whole:
         line_up = add
         out = [n for n in before if n not in [a["name"] for a in add]]
         added = [a["name"] for a in add]
@@ -82,20 +103,13 @@ def instruments(coach: Coach, command: Command) -> Reply:
     if out:
         said.append("took out " + ", ".join(out))
     if not said and coach.song.instrumentation:
-        return coach._reply(f"The line-up already is: {names}.")
+        return None
     if not said:  # the genre's usual line-up has it: that line-up goes on the sheet now
         said.append("it is in the usual line-up already")
     coach._apply({"instrumentation": line_up},
                  [decision("instrumentation", names, f"You said: “{command.text}”.",
                            [*slots.add, *slots.remove])], stage="arrangement")
-    text = f"Line-up: {names} ({'; '.join(said)})."
-    extra = coach._extra_changes(command, {})  # "3 mins and no drums": the length too
-    if extra:
-        text += f" {extra}"
-    question = coach._question()
-    if question is not None and question.slot == "instrumentation" and coach.stage == "arrangement":
-        return coach._advance(text + "\n\n")
-    return coach._reply(text + (f"\n\n{coach._question_text()}" if question else ""))
+    return names, "; ".join(said)
 
 
 def _is_whole_answer(coach: Coach, command: Command, add: list[dict[str, Any]],

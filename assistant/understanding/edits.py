@@ -48,7 +48,7 @@ _ARR_UNMUTE = re.compile(
     rf"(?P<sec>{_SEC})s?$"
 )
 _ARR_ENERGY = re.compile(
-    rf"^(?:make\s+)?(?:the\s+)?(?P<sec>{_SEC})s?\s+(?:should be\s+|a bit\s+|much\s+)?"
+    rf"^(?:make\s+)?(?:the\s+)?(?P<sec>{_SEC})s?\s+(?:should be\s+|be\s+)?(?:a bit\s+|much\s+)?"
     rf"(?P<dir>bigger|louder|bigger|fuller|more energetic|busier|stronger|harder|"
     rf"smaller|quieter|softer|calmer|sparser|lighter|thinner|less busy)$"
 )
@@ -114,8 +114,12 @@ def _level_edit(text: str) -> SectionEdit | None:
     return None
 
 
+_ASKING = re.compile(r"^(?:can|could|would|will)\s+(?:you\s+|we\s+)?(?:please\s+)?")
+
+
 def parse_edit(clean: str) -> SectionEdit | None:
     text = clean.replace("pre chorus", "pre-chorus").replace("post chorus", "post-chorus")
+    text = _ASKING.sub("", text.rstrip(" ?"))  # "can the bridge be quieter?"
     level = _level_edit(text)
     if level is not None:
         return level

@@ -58,7 +58,10 @@ SOURCE_WORDS: tuple[str, ...] = (
     "acoustic guitar", "electric guitar", "guitar", "bass guitar", "bass", "piano", "keys",
     "keyboard", "synth", "drums", "percussion", "violin", "cello", "strings", "saxophone",
     "sax", "trumpet", "flute", "ukulele", "choir", "harmonica", "mandolin", "banjo", "organ",
+    "sing", "i sing", "my voice", "vox",
 )
+_SOURCE_AS = {"sing": "vocals", "i sing": "vocals", "singing": "vocals", "voice": "vocals",
+              "my voice": "vocals", "vox": "vocals", "vocal": "vocals"}
 # Which sense wins a typo's tie: "violen" is the violin, not violent (a mood word).
 _PREFERRED = {"instrument": 3, "term": 3, "genre": 2, "mood": 2, "tempo_word": 2, "section": 2}
 # Mood words too generic to stand for a mood on their own inside a longer sentence.
@@ -214,7 +217,7 @@ def build(kb: Knowledge) -> Lexicon:
         for word, value in table.items():
             lex.add(word, Sense(kind, value))
     for word in SOURCE_WORDS:
-        lex.add(word, Sense("source", word))
+        lex.add(word, Sense("source", _SOURCE_AS.get(word, word)))
     for entry in entries.get("intent", {}).values():
         name = getattr(entry, "name", "")
         for cue in getattr(entry, "cues", ()):

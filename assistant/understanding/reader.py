@@ -110,6 +110,10 @@ def read(text: str, context: Context, lex: Lexicon) -> Command:
             viable.append((intent, p))
             if len(viable) == 2:
                 break
+    if cue is None:
+        cue = _clause_cue(words, lex)
+    if cue is None and not mentions and not found and len(words) <= 6:
+        cue = _inner_cue(words, lex, ("skip",))  # "genre? not sure tbh"
     if cue is not None and _supports(cue, found, mentions, words, context, masked):
         viable = [(cue, 1.0), *[(i, p) for i, p in viable if i != cue]]
     if not viable:
@@ -118,6 +122,20 @@ def read(text: str, context: Context, lex: Lexicon) -> Command:
     if "option" in found and intent in ("change", "answer", "yes", "more", "play") and not any(
             w in ("play", "why", "hear") for w in words):
         intent = "pick"  # "love option 2 but in 6/8": take it, then the change on top
+    if intent == "change" and context.stage == "conception" and "title" not in found and any(
+            m.has(k) for m in mentions for k in ("mood", "genre", "theme", "reference")):
+        intent = "answer"  # a one-line brief: the vibe, with its values on top
+    if intent in ("no", "yes") and set(found) & {"key", "tempo", "meter", "length"}:
+        intent = "change"  # "no wait, six eight": the correction is the point
+    if intent == "more" and any(m.has("genre") or m.has("mood") for m in mentions):
+        # "something more jazzy", "more hopeful": which way, not just other options
+        intent = "feedback" if not any(m.has("genre") for m in mentions) else "answer"
+    asks = question_form or bool(set(words[:2]) & QUESTION_WORDS)
+    if asks and set(words) & {"key", "tempo", "bpm", "meter"} and set(words) & {
+            "this", "it", "we", "song", "my", "our", "current"} and intent in (
+            "define", "question", "tool") and "key" not in found and not any(
+            m.has("mode") for m in mentions):
+        intent = "status"  # "what key is this in?": the sheet says
     if intent == "skip" and context.question == "genre":
         intent = "suggest"  # the genre question promises suggestions for "not sure"
     if intent == "tool" and "chords" in found and len(found["chords"]) >= 3 and not set(  # type: ignore[arg-type]
@@ -367,6 +385,9 @@ def _slots(fixed: str, words: list[str], mentions: list[Mention], found: dict[st
                 section is None or (m.start and words[m.start - 1] in _WHERE) or (
                     m.start > 1 and words[m.start - 1] == "the" and words[m.start - 2] in _WHERE)):
             section = m.value("section")  # "a sax solo in the bridge": where, the bridge
+        if m.text in ("beat", "beats") and m.polarity > 0 and (
+                not m.start or words[m.start - 1] not in ("add", "with", "plus", "and")):
+            continue  # "a chill lofi beat": the kind of track, not a drum part to add
         if m.has("instrument") or (m.has("role") and m.value("role") in _ROLE_INSTRUMENT):
             inst = m.value("instrument") or _ROLE_INSTRUMENT[m.value("role") or ""]
             if m.polarity < 0:  # "... and lose the strings": a removal, swap or not
@@ -502,6 +523,8 @@ def best_theme(words: list[str], lex: Lexicon) -> str | None:
     for size in range(1, lex.longest + 1):
         for i in range(len(words) - size + 1):
             phrase = " ".join(words[i:i + size])
+            if "like" in words[max(0, i - 2):i]:
+                continue  # "kinda like my friends' band": a comparison, not the subject
             for sense in lex.phrases.get(phrase, ()):
                 if sense.type == "theme":
                     bonus = 2.0 if phrase in lex.theme_names.get(sense.value, ()) else 1.0
@@ -593,3 +616,23 @@ def _complained(words: list[str], mention: Mention, context: Context) -> bool:
     while j >= 0 and words[j] in _SEEM:
         j -= 1
     return j >= 0 and words[j] in _THESE and j < mention.start - 1
+
+
+def _clause_cue(words: list[str], lex: Lexicon) -> str | None:
+    """"sounds good, next": agreement first, then the command that counts (the last clause)."""
+    clauses = " ".join(words).split(" , ")
+    if len(clauses) < 2:
+        return None
+    cues = [lex.cues.get(cue_phrase(c.split())) for c in clauses]
+    if all(cues) and all(c in ("yes", "no") for c in cues[:-1]):
+        return cues[-1]
+    return None
+
+
+def _inner_cue(words: list[str], lex: Lexicon, intents: tuple[str, ...]) -> str | None:
+    """A command's cue phrase inside a short message with nothing else in it."""
+    text = " " + " ".join(w for w in words if w not in "?!.,") + " "
+    for cue, intent in lex.cues.items():
+        if intent in intents and " " in cue and f" {cue} " in text:
+            return intent
+    return None

@@ -377,6 +377,10 @@ def find_option(norm: str, options: int) -> int | None:
         return None
     if re.search(r"\b(?:the one in the middle|the middle one|middle one)\b", norm):
         return (options + 1) // 2
+    if re.search(r"\b(?:at the bottom|bottom one|the bottom|lowest one)\b", norm):
+        return -1
+    if re.search(r"\b(?:at the top|top one|the top)\b", norm):
+        return 1
     match = _OPTION.search(norm)
     if not match:
         return None
@@ -388,8 +392,12 @@ def find_option(norm: str, options: int) -> int | None:
 
 def find_number(norm: str) -> int | None:
     words = norm.split()
-    for word in words:
+    for i, word in enumerate(words):
         value = number_value(word)
+        after = words[i + 1] if i + 1 < len(words) else ""
+        if after.endswith("s") and after not in ("bpm", "please", "pls", "is", "was", "thanks") \
+                and len(after) > 3:
+            continue  # "3 instruments": a count of things, not an option
         if value is not None and (word in ORDINALS or word.isdigit()):
             return value
     if len(words) <= 3:  # "three", "two please": a number said in words
@@ -435,7 +443,7 @@ def find_chords(text: str) -> tuple[str, ...]:
 
     Lower-case letters are chords only in a run of three or more ("am f c g"), so "a song"
     or "I am" are not chords; numerals need one that is not a lone "i"."""
-    words = re.split(r"[\s,–—|]+|\s-\s", text.strip())
+    words = re.split(r"[\s,–—|]+", re.sub(r"\s[-–—/]\s", " ", text.strip()))
     if sum(1 for w in words if _NOTE.match(w.strip(".!?;:()"))) >= 2:
         return ()  # a typed melody ("A4 C5 E5 D5"), not chords
     best: list[str] = []
