@@ -341,6 +341,8 @@ def suggest_progressions(
             score += 1.5
             ids.append(genre.id)
             whys.append(f"Common in {genre.name}.")
+        elif genre and prog.genres and len(prog.numerals) > 8:
+            score -= 1.0  # a 12-bar blues form belongs to its own genres, not to a ballad
         if fit < 1.0:
             whys.append(f"Borrowed from a mode close to {key.mode}.")
         scored.append((score, rng.random(), prog, ids, whys))
