@@ -140,7 +140,7 @@ def first_paint(runs: int) -> list[tuple[str, list[float]]]:
 
 
 def done_when_walk() -> list[tuple[str, float]]:
-    """The issue's Done-when in a real terminal: mood + Enter, then `1`."""
+    """The issue's Done-when in a real terminal: mood + Enter, then `1` + Enter."""
     with tempfile.TemporaryDirectory() as home:
         term = Terminal(coach_argv(), _env(home))
         try:
@@ -153,7 +153,7 @@ def done_when_walk() -> list[tuple[str, float]]:
             suggestions = time.perf_counter() - start
             mark = len(term.text)
             start = time.perf_counter()
-            term.send("1")
+            term.send("1\r")  # a digit is typed like any text; Enter sends it
             term.wait_for("Tempo", since=mark)  # the sheet's tempo row appears
             picked = time.perf_counter() - start
             rss_after = term.rss_mb()
