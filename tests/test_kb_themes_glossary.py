@@ -288,9 +288,10 @@ def test_a_differs_from_to_a_missing_term_and_a_two_paragraph_definition_are_nam
 def test_a_longer_alias_or_cue_does_not_swallow_a_word_the_reader_needs(
     text: str, kind: str, value: str | None
 ) -> None:
-    lexicon = pytest.importorskip("assistant.understanding.lexicon")
-    mentions = pytest.importorskip("assistant.understanding.mentions")
-    words = pytest.importorskip("assistant.understanding.text")
+    import assistant.understanding.lexicon as lexicon
+    import assistant.understanding.mentions as mentions
+    import assistant.understanding.text as words
+
     lex = lexicon.build(_kb())
     found = mentions.tag(words.tokens(words.normalise(text)), lex)
     values = [m.value(kind) for m in found if m.has(kind)]

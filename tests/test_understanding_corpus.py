@@ -188,8 +188,7 @@ def test_slot_values_are_valid():
 def test_ids_exist_in_the_knowledge(slot):
     filename, prefix = ID_SLOTS[slot]
     known = _ids(KNOWLEDGE / filename)
-    if known is None:
-        pytest.skip(f"knowledge/{filename} does not exist yet")
+    assert known, f"knowledge/{filename} is missing or empty"
     bad = []
     for c in CASES:
         if slot not in c.slots:
