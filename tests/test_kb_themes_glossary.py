@@ -288,12 +288,12 @@ def test_a_differs_from_to_a_missing_term_and_a_two_paragraph_definition_are_nam
 def test_a_longer_alias_or_cue_does_not_swallow_a_word_the_reader_needs(
     text: str, kind: str, value: str | None
 ) -> None:
-    import assistant.understanding.lexicon as lexicon
-    import assistant.understanding.mentions as mentions
-    import assistant.understanding.text as words
+    from assistant.understanding.lexicon import build
+    from assistant.understanding.mentions import tag
+    from assistant.understanding.text import normalise, tokens
 
-    lex = lexicon.build(_kb())
-    found = mentions.tag(words.tokens(words.normalise(text)), lex)
+    lex = build(_kb())
+    found = tag(tokens(normalise(text)), lex)
     values = [m.value(kind) for m in found if m.has(kind)]
     assert values, (text, [(m.text, m.senses) for m in found])
     assert value is None or value in values, (text, values)
