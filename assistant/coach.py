@@ -1063,11 +1063,13 @@ class Coach:
             decisions.append(decision("meter", slots.meter, "You changed it."))
             said.append(f"meter {slots.meter}")
         if slots.length_s or slots.length_delta:
+            from assistant.stages.settings import mmss
+
             base = song.length_s or (round(song.duration_s()) if song.sections else 180)
             seconds = slots.length_s or max(30, base + (slots.length_delta or 0))
             patch["length_s"] = seconds
-            decisions.append(decision("length", _mmss(seconds), "You changed it."))
-            said.append(f"length about {_mmss(seconds)}")
+            decisions.append(decision("length", mmss(seconds), "You changed it."))
+            said.append(f"length about {mmss(seconds)}")
             if song.sections:
                 said.append("(the structure keeps its bars: pick a structure again or "
                             "add/drop sections to follow)")
@@ -1223,10 +1225,6 @@ def _changed(before: dict[str, Any], after: dict[str, Any]) -> bool:
     return json.dumps([before[k] for k in keys], sort_keys=True) != json.dumps(
         [after[k] for k in keys], sort_keys=True
     )
-
-
-def _mmss(seconds: int) -> str:
-    return f"{seconds // 60}:{seconds % 60:02d}"
 
 
 def _first_error(error: Exception) -> str:

@@ -69,10 +69,6 @@ INTERVALS: dict[str, int] = {
     "tone": 2, "tones": 2, "step": 2, "steps": 2, "minor third": 3, "major third": 4,
     "third": 3, "fourth": 5, "fifth": 7, "octave": 12, "octaves": 12,
 }
-_POLITE = re.compile(
-    r"^(?:(?:can|could|would|will) (?:you|we|i)(?: please)?|please|let's|lets|i want to|"
-    r"i'd like to|i would like to)\s+"
-)
 
 
 def _clean(text: str) -> str:
@@ -85,21 +81,11 @@ def _clean(text: str) -> str:
     return " ".join(text.split())
 
 
-def _bare(clean: str) -> str:
-    """"can you play it?" -> "play it": for commands asked politely or as a question."""
-    bare = _POLITE.sub("", clean).rstrip(" ?")
-    return bare if bare else clean
-
-
 # --- numbers -------------------------------------------------------------------------------
 _NUM = r"(\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten|first|second|third|fourth|" \
     r"fifth|sixth|seventh|eighth|ninth|tenth|last|1st|2nd|3rd|4th|5th|6th|7th|8th|9th|10th)"
 _WHY = re.compile(rf"^(?:why|explain|how come|why (?:is|did you suggest|did you pick|that|not))"
                   rf"(?:\s+(?:the\s+)?(?:option\s+|number\s+|#)?{_NUM}(?:\s+one)?)?\s*\??$")
-_TICK = re.compile(
-    r"^(?P<un>un)?(?:tick|check off|cross off|mark)\s+(?:off\s+)?(?:items?\s+|number\s+|#)?"
-    r"(?P<numbers>\d{1,2}(?:\s*(?:,|and|&|\s)\s*\d{1,2})*)(?:\s+(?:off|done|as done))?$"
-)
 _PLAY = re.compile(
     rf"^(?:play|preview|listen(?: to)?|hear|let me hear|can i hear|audition|render)"
     rf"(?:\s+(?:it|that|this|them|the song|the demo|the whole song|everything|song|demo))?"
@@ -227,15 +213,6 @@ def find_tempo(text: str) -> float | None:
         return None
     value = float(next(g for g in match.groups() if g))
     return value if 20 <= value <= 400 else None
-
-
-def find_tempo_word(norm: str) -> str | None:
-    for phrase in sorted(TEMPO_WORDS, key=len, reverse=True):
-        if re.search(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])", norm):
-            if re.search(rf"\bnot (too |so |very )?{re.escape(phrase)}\b", norm):
-                return "medium"
-            return TEMPO_WORDS[phrase]
-    return None
 
 
 def find_tempo_delta(text: str) -> float | None:
