@@ -302,20 +302,7 @@ def arrange(
     numerals = _bar_numerals(song, sections, key)
     _check_numerals(numerals, key)
     player = _Player(arrangement, grooves, key, numerals, sections, demo, song.progression)
-    channels = iter(MELODIC_CHANNELS)
-    drums_taken = False
-    for part in parts:
-        if part.role == "drums":
-            if drums_taken:
-                arrangement.warnings.append(f"{part.name}: a second drum kit is left out")
-                continue
-            drums_taken = True
-            channel = DRUM_CHANNEL
-        else:
-            channel = next(channels, -1)
-            if channel < 0:
-                raise BadInput(f"too many instruments: at most {len(MELODIC_CHANNELS)} besides the drums")
-        track = Track(part.name, part.role, channel, 0 if part.role == "drums" else part.program)
+    for part, track in _tracks(parts, arrangement):
         player.play(track, part, line.notes if line is not None and part is singer else None)
         track.tidy()
         arrangement.tracks.append(track)
@@ -392,20 +379,7 @@ def _arrange_styled(
     big = [n for n in range(count) if kinds[n] in BIG or energies[n] >= 4]
     if not big and count:
         big = [max(range(count), key=lambda n: energies[n])]
-    channels = iter(MELODIC_CHANNELS)
-    drums_taken = False
-    for part in parts:
-        if part.role == "drums":
-            if drums_taken:
-                arrangement.warnings.append(f"{part.name}: a second drum kit is left out")
-                continue
-            drums_taken = True
-            channel = DRUM_CHANNEL
-        else:
-            channel = next(channels, -1)
-            if channel < 0:
-                raise BadInput(f"too many instruments: at most {len(MELODIC_CHANNELS)} besides the drums")
-        track = Track(part.name, part.role, channel, 0 if part.role == "drums" else part.program)
+    for part, track in _tracks(parts, arrangement):
         _setup_controls(track, part, sections, arrangement)
         if part.role == "drums":
             band.play_drums(track, [allowed(part, n) is not False for n in range(count)])
@@ -828,3 +802,25 @@ class _Player:
     def _riser(self, track: Track, part: Part, start: float, numeral: str) -> None:
         pitch = self.bass_pitch(self.pcs(numeral)[0], (part.register[0] + 12, part.register[1]))
         track.add(start, self.arr.bar_beats, pitch, 70)
+
+
+def _tracks(parts: Sequence[Part], arrangement: Arrangement) -> list[tuple[Part, Track]]:
+    """A track per part: drums on channel 10 (a second kit is left out, with a warning),
+    the others on the free melodic channels."""
+    channels = iter(MELODIC_CHANNELS)
+    drums_taken = False
+    out = []
+    for part in parts:
+        if part.role == "drums":
+            if drums_taken:
+                arrangement.warnings.append(f"{part.name}: a second drum kit is left out")
+                continue
+            drums_taken = True
+            channel = DRUM_CHANNEL
+        else:
+            channel = next(channels, -1)
+            if channel < 0:
+                raise BadInput(f"too many instruments: at most {len(MELODIC_CHANNELS)} besides the drums")
+        out.append((part, Track(part.name, part.role, channel,
+                                0 if part.role == "drums" else part.program)))
+    return out
