@@ -95,6 +95,8 @@ class Slots:
     """The section a turn is about ("play the chorus", "no drums in the verse")."""
     terms: tuple[str, ...] = ()
     """Glossary ids asked about ("term.sidechain")."""
+    comparatives: tuple[str, ...] = ()
+    """Ids of the comparatives said ("mod.brighter", "mod.different"), for feedback."""
     words: tuple[str, ...] = ()
     """The normalised (typo-corrected) words, for stages that match their own vocabulary."""
 

@@ -134,17 +134,13 @@ def revised_keys(coach: Coach, text: str) -> Reply:
 
 
 def _comparatives(coach: Coach, command: Command) -> list[Any]:
-    """The comparative modifiers the words name ("brighter", "more energy", "generic")."""
-    from assistant.understanding.lexicon import lexicon_for
-
-    lex = lexicon_for(coach.kb)
-    words = list(command.slots.words)
+    """The comparative modifiers the reader found ("brighter", "more energy", "generic")."""
     found = []
-    for size in (3, 2, 1):
-        for i in range(len(words) - size + 1):
-            modifier = lex.modifiers.get(" ".join(words[i:i + size]))
-            if modifier is not None and modifier.kind == "comparative" and modifier not in found:
-                found.append(modifier)
+    for mod_id in command.slots.comparatives:
+        try:
+            found.append(coach.kb.get(mod_id))
+        except KeyError:
+            continue
     return found
 
 

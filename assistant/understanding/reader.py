@@ -321,10 +321,12 @@ def _slots(fixed: str, words: list[str], mentions: list[Mention], found: dict[st
     remove: list[str] = []
     terms: list[str] = []
     sources: list[str] = []
+    comparatives: list[str] = []
     swap = _swap_split(words)
     theme = best_theme(words, lex)
     for m in mentions:
         if m.has("comparative"):
+            _extend(comparatives, [m.value("comparative")])
             entry = lex.kb.get(m.value("comparative")) if lex.kb is not None else None
             if entry is not None:
                 _extend(moods, entry.toward)
@@ -432,6 +434,7 @@ def _slots(fixed: str, words: list[str], mentions: list[Mention], found: dict[st
         path=found.get("path"), sources=tuple(sources),  # type: ignore[arg-type]
         chords=found.get("chords", ()), add=tuple(dict.fromkeys(add)),  # type: ignore[arg-type]
         remove=tuple(dict.fromkeys(remove)), section=section, terms=tuple(terms),
+        comparatives=tuple(comparatives),
         words=tuple(words),
     )
 
