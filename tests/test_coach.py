@@ -414,3 +414,26 @@ def test_the_stage_checklist_can_be_ticked_and_the_summary_shows_it(kb: Knowledg
     assert "stays ticked" in kept.text and f"- [x] 2. {steps[1]}" in kept.text
     everything = coach.handle("tick " + " ".join(str(n) for n in range(4, len(steps) + 1)))
     assert "whole checklist" in everything.text
+
+
+def test_a_tempo_far_from_the_story_is_questioned(kb: Knowledge) -> None:
+    coach, _ = fresh(kb)
+    coach.handle("a workout song")
+    coach.handle("1")
+    reply = coach.handle("40 bpm")
+    assert coach.song.tempo == 40  # the user's word stands...
+    assert "very slow" in reply.text and "140" in reply.text  # ...and is questioned
+
+
+def test_close_readings_are_asked_about_and_either_answer_works(kb: Knowledge) -> None:
+    from assistant.dialogue import Command, Slots
+
+    coach = at_composition(kb)
+    pick = Command("pick", "1", number=1, slots=Slots(number=1))
+    tempo = Command("change", "120", slots=Slots(tempo=120.0))
+    before = [o.label for o in coach.options]
+    asked = coach.do(Command("clarify", "120", alternatives=(pick, tempo)))
+    assert [o.label for o in asked.options] == ["Pick option 1", "Set the tempo to 120 bpm"]
+    coach.handle("2")
+    assert coach.song.tempo == 120
+    assert [o.label for o in coach.options] == before  # the earlier options come back
