@@ -59,6 +59,11 @@ def song_markdown(song: Song, kb: Knowledge | None = None, render: RenderResult 
     else:
         lines.append("No structure yet.")
 
+    if song.lyrics:
+        from assistant.lyrics.sheet import lyrics_markdown
+
+        lines += ["", *lyrics_markdown(song)]
+
     stages = _stages(kb)
     lines += ["", "## Decisions, stage by stage"]
     for stage in STAGES:

@@ -128,6 +128,42 @@ class Decision(_Model):
     why: str = ""
 
 
+class LyricSection(_Model):
+    """The words of one section, as typed ("verse 1", "chorus"): one string a line."""
+
+    name: str
+    lines: list[str] = []
+
+
+class Take(_Model):
+    """A recorded take kept on the sheet (Recording stage), with how it compared."""
+
+    path: str
+    part: str = ""
+    score: float | None = None
+    why: str = ""
+
+
+class ReferenceSection(_Model):
+    start_s: float = Field(ge=0)
+    end_s: float = Field(ge=0)
+    label: str
+    """Letter by repetition: sections that sound alike share one (A, B, C…)."""
+    name: str = ""
+    """The likely role: "intro", "verse", "chorus", "bridge", "outro"."""
+
+
+class ReferenceSong(_Model):
+    """What the coach heard in the user's favourite song (`coach analyze X.wav --reference`)."""
+
+    path: str
+    tempo_bpm: float | None = None
+    key: str | None = None
+    loop: list[str] = []
+    sections: list[ReferenceSection] = []
+    lufs: float | None = None
+
+
 class StageState(_Model):
     status: StageStatus = "todo"
     notes: list[str] = []
@@ -175,6 +211,10 @@ class Song(_Model):
     motif: Melody | None = None
     singer_range: tuple[int, int] | None = None
     """Lowest and highest comfortable MIDI pitch of the singer."""
+    lyrics: list[LyricSection] = []
+    """The words, section by section, in the order they were written."""
+    takes: list[Take] = []
+    reference: ReferenceSong | None = None
     stages: dict[StageName, StageState] = Field(
         default_factory=lambda: {stage: StageState() for stage in STAGES}
     )

@@ -1,0 +1,117 @@
+"""Read any audio file the coach accepts into one mono float32 signal at the rate asked for.
+
+Takes are phone recordings: any channel count (mixed down), any rate from 8 kHz up
+(resampled with a polyphase filter), WAV/FLAC/AIFF/OGG. Problems are one line (`FileProblem`
+or `BadInput`, exit 2) before any work starts; non-finite samples are zeroed with a note.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from assistant.errors import BadInput, FileProblem
+
+MAX_SECONDS = 20 * 60  # longer than any song; a 2-hour file is a mistake, not a take
+MIN_SECONDS = 0.25
+BLOCK_FRAMES = 1 << 18
+
+
+@dataclass
+class Clip:
+    """A mono signal and where it came from."""
+
+    samples: np.ndarray  # float32, mono
+    sr: int
+    path: str = ""
+    source_sr: int = 0
+    source_channels: int = 1
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def duration_s(self) -> float:
+        return len(self.samples) / self.sr if self.sr else 0.0
+
+    @property
+    def peak(self) -> float:
+        return float(np.max(np.abs(self.samples))) if len(self.samples) else 0.0
+
+
+def _resample(samples: np.ndarray, source_sr: int, sr: int) -> np.ndarray:
+    if source_sr == sr:
+        return samples
+    from scipy.signal import resample_poly
+
+    g = math.gcd(source_sr, sr)
+    return resample_poly(samples, sr // g, source_sr // g).astype(np.float32)
+
+
+def load_mono(path: str | Path, sr: int = 22050, max_seconds: float = MAX_SECONDS) -> Clip:
+    """The file as mono float32 at `sr` Hz; one-line errors for what cannot be used."""
+    import soundfile as sf
+
+    path = Path(path).expanduser()
+    if not path.exists():
+        raise FileProblem(f"{path}: no such file")
+    if not path.is_file():
+        raise FileProblem(f"{path} is not a regular audio file")
+    if path.stat().st_size == 0:
+        raise FileProblem(f"{path} is empty (0 bytes)")
+    try:
+        info = sf.info(str(path))
+    except Exception as error:  # soundfile raises its own RuntimeError subclasses
+        reason = str(error).split(":")[-1].strip() or "unknown format"
+        raise FileProblem(f"{path} is not audio the coach can read (WAV, FLAC, AIFF, OGG): "
+                          f"{reason}") from None
+    if info.frames <= 0 or info.samplerate <= 0:
+        raise FileProblem(f"{path} holds no audio samples")
+    if info.samplerate < 8000:
+        raise BadInput(f"{path}: sample rate {info.samplerate} Hz is too low to hear pitch "
+                       "(8 kHz at least)")
+    seconds = info.frames / info.samplerate
+    if seconds > max_seconds:
+        raise BadInput(f"{path} is {seconds / 60:.0f} minutes long: the coach listens to "
+                       f"takes and songs up to {max_seconds / 60:.0f} minutes; trim it first")
+    if seconds < MIN_SECONDS:
+        raise BadInput(f"{path} is only {seconds * 1000:.0f} ms long: too short to hear anything")
+    notes: list[str] = []
+    parts: list[np.ndarray] = []
+    bad = 0
+    try:
+        with sf.SoundFile(str(path)) as handle:
+            for block in handle.blocks(blocksize=BLOCK_FRAMES, dtype="float32", always_2d=True):
+                mono = block.mean(axis=1, dtype=np.float32)
+                finite = np.isfinite(mono)
+                if not finite.all():
+                    bad += int((~finite).sum())
+                    mono = np.where(finite, mono, np.float32(0.0))
+                parts.append(mono)
+    except Exception as error:
+        if isinstance(error, (KeyboardInterrupt, MemoryError)):
+            raise
+        reason = str(error).split(":")[-1].strip()
+        if not parts:
+            raise FileProblem(f"{path} cannot be decoded ({reason}): it may be truncated "
+                              "or corrupt") from None
+        notes.append(f"the file is damaged after {sum(map(len, parts)) / info.samplerate:.1f} s; "
+                     "listened to what comes before")
+    if bad:
+        notes.append(f"{bad} samples were not numbers (NaN or Inf) and were treated as silence")
+    samples = np.concatenate(parts) if parts else np.zeros(0, np.float32)
+    samples = _resample(samples, int(info.samplerate), sr)
+    return Clip(samples=np.ascontiguousarray(samples, dtype=np.float32), sr=sr, path=str(path),
+                source_sr=int(info.samplerate), source_channels=int(info.channels), notes=notes)
+
+
+def from_array(samples: np.ndarray, source_sr: int, sr: int = 22050) -> Clip:
+    """A Clip from samples already in memory (tests, benchmarks, the recorder)."""
+    data = np.asarray(samples, dtype=np.float32)
+    channels = 1 if data.ndim == 1 else data.shape[1]
+    if data.ndim == 2:
+        data = data.mean(axis=1, dtype=np.float32)
+    data = np.where(np.isfinite(data), data, np.float32(0.0)).astype(np.float32)
+    return Clip(samples=_resample(data, source_sr, sr), sr=sr, source_sr=source_sr,
+                source_channels=channels)
