@@ -1,15 +1,32 @@
-"""Writing files whole or not at all: write a temporary file beside the target, then rename."""
+"""Writing files whole or not at all: write a temporary file beside the target, then rename.
+
+Two kinds of output path are not plain files, and renaming onto them would destroy
+something (as root, `-o /dev/null` would replace the system's /dev/null):
+
+* a symlink: the file it points to is replaced (atomically, beside that file), the link
+  stays;
+* an existing non-regular file (a device such as /dev/null, a FIFO, a terminal): the
+  finished file is streamed into it. Block devices, sockets and folders are refused.
+
+A process killed mid-write (kill -9) leaves its hidden temporary file behind; the next
+write to the same target removes those whose process is gone (the pid is in the name).
+"""
 
 from __future__ import annotations
 
 import contextlib
 import functools
 import os
+import shutil
+import stat
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from assistant.errors import FileProblem
+
+STALE_UNKNOWN_S = 24 * 3600  # a temporary file without a readable pid is stale after a day
 
 
 @functools.cache
@@ -20,12 +37,47 @@ def _umask() -> int:
     return mask
 
 
+def _existing_kind(path: Path) -> str | None:
+    """None when `path` does not exist (or is a broken link), else 'file', 'dir', 'stream'
+    (a character device or FIFO: written as a stream) or 'other' (refused)."""
+    try:
+        mode = os.stat(path).st_mode  # follows links
+    except FileNotFoundError:
+        return None
+    except OSError as error:  # a loop of links, a folder we may not enter
+        raise FileProblem(f"cannot write {path}: {error.strerror or error}") from None
+    if stat.S_ISREG(mode):
+        return "file"
+    if stat.S_ISDIR(mode):
+        return "dir"
+    if stat.S_ISCHR(mode) or stat.S_ISFIFO(mode):
+        return "stream"
+    return "other"
+
+
+def real_target(path: Path) -> Path:
+    """The file a write to `path` replaces: `path` itself, or what its symlinks point to."""
+    path = Path(path).expanduser()
+    if not path.is_symlink():
+        return path
+    return Path(os.path.realpath(path))
+
+
 def check_writable(path: Path) -> Path:
     """Fail early, with one line, when `path` cannot be written (before any slow work)."""
     path = Path(path).expanduser()
-    if path.is_dir():
+    kind = _existing_kind(path)
+    if kind == "dir":
         raise FileProblem(f"cannot write {path}: it is a directory")
-    parent = path.parent if str(path.parent) else Path(".")
+    if kind == "other":
+        raise FileProblem(f"cannot write {path}: it is not a regular file "
+                          "(a block device or socket); give a file name")
+    if kind == "stream":
+        if not os.access(path, os.W_OK):
+            raise FileProblem(f"cannot write {path}: permission denied")
+        return path
+    target = real_target(path)
+    parent = target.parent if str(target.parent) else Path(".")
     if not parent.exists():
         raise FileProblem(f"cannot write {path}: folder {parent} does not exist")
     if not os.access(parent, os.W_OK):
@@ -33,30 +85,95 @@ def check_writable(path: Path) -> Path:
     return path
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, owned by someone else
+        return True
+    return True
+
+
+def clean_stale(path: Path) -> list[Path]:
+    """Remove the hidden temporary files a killed writer of `path` left beside it."""
+    removed: list[Path] = []
+    prefix = f".{path.name}."
+    try:
+        candidates = [p for p in path.parent.iterdir() if p.name.startswith(prefix)]
+    except OSError:
+        return removed
+    for tmp in candidates:
+        rest = tmp.name[len(prefix):]
+        pid_text = rest.split(".", 1)[0]
+        try:
+            info = tmp.lstat()
+        except OSError:
+            continue
+        if not stat.S_ISREG(info.st_mode):
+            continue
+        if pid_text.startswith("p") and pid_text[1:].isdigit():
+            stale = not _pid_alive(int(pid_text[1:]))
+        else:  # written before names carried a pid
+            stale = time.time() - info.st_mtime > STALE_UNKNOWN_S
+        if stale:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+                removed.append(tmp)
+    return removed
+
+
 @contextlib.contextmanager
 def atomic_path(path: Path, suffix: str | None = None) -> Iterator[Path]:
-    """Yield a temporary path beside `path`; on success it is renamed onto `path`.
+    """Yield a temporary path; on success it becomes `path` (see the module).
 
     On any error the temporary file is removed and `path` is left as it was.
     `suffix` keeps the extension for libraries that choose the format by it.
     """
     path = check_writable(Path(path))
-    fd, tmp_name = tempfile.mkstemp(
-        prefix=f".{path.name}.", suffix=suffix if suffix is not None else path.suffix,
-        dir=path.parent,
-    )
+    suffix = suffix if suffix is not None else path.suffix
+    if _existing_kind(path) == "stream":
+        with _streamed(path, suffix) as tmp:
+            yield tmp
+        return
+    target = real_target(path)
+    clean_stale(target)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.p{os.getpid()}.", suffix=suffix,
+                                    dir=target.parent)
     os.close(fd)
     tmp = Path(tmp_name)
-    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; outputs get the usual permissions
     try:
+        os.chmod(tmp, _mode_for(target))
         yield tmp
-        os.replace(tmp, path)
+        os.replace(tmp, target)
     except OSError as error:
         tmp.unlink(missing_ok=True)
         raise FileProblem(f"cannot write {path}: {error.strerror or error}") from error
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def _mode_for(target: Path) -> int:
+    """Keep the permissions of a file being replaced; new files get the usual ones
+    (mkstemp makes 0600)."""
+    try:
+        return stat.S_IMODE(os.stat(target).st_mode)
+    except OSError:
+        return 0o666 & ~_umask()
+
+
+@contextlib.contextmanager
+def _streamed(path: Path, suffix: str) -> Iterator[Path]:
+    """Fill a private temporary file, then copy it into the device or FIFO `path`."""
+    with tempfile.TemporaryDirectory(prefix="coach-out-") as folder:
+        tmp = Path(folder) / f"out{suffix}"
+        yield tmp
+        try:
+            with tmp.open("rb") as src, open(path, "wb") as dst:
+                shutil.copyfileobj(src, dst, 1 << 20)
+        except OSError as error:
+            raise FileProblem(f"cannot write {path}: {error.strerror or error}") from error
 
 
 def write_bytes(path: Path, data: bytes) -> Path:

@@ -286,12 +286,16 @@ class Meter:
         total = expected_frames or 0
         self.spectrum_stride = max(self.nfft, total // SPECTRUM_FRAMES)
         self.next_frame = 0  # global sample index where the next spectrum frame starts
+        self.nonfinite = 0  # NaN or infinite samples seen (measured as 0)
+        self.first_nonfinite: tuple[int, int] | None = None  # (frame, channel) of the first
 
     def feed(self, chunk: np.ndarray) -> None:
         """Measure `chunk` (at most `self.chunk` frames); the last one may be shorter."""
         real = chunk.shape[0]
         if real == 0:
             return
+        if not math.isfinite(float(chunk.sum())):  # one cheap pass; exact look only if needed
+            chunk = self._finite(chunk)
         n = -(-real // self.unit) * self.unit
         planar = self.planar[:, : TP_BLOCK + n]
         planar[:, TP_BLOCK:TP_BLOCK + real] = chunk.T
@@ -322,6 +326,32 @@ class Meter:
         self._spectrum(data, real)
         planar[:, :TP_BLOCK] = planar[:, n:n + TP_BLOCK]  # history for the next chunk
         self.frames += real
+
+    def _finite(self, chunk: np.ndarray) -> np.ndarray:
+        """`chunk` with NaN and infinite samples counted, the first one noted, and set to 0."""
+        bad = ~np.isfinite(chunk)
+        count = int(bad.sum())
+        if count == 0:  # the sum overflowed on huge finite values
+            return chunk
+        if self.first_nonfinite is None:
+            frame, channel = np.argwhere(bad)[0]
+            self.first_nonfinite = (self.frames + int(frame), int(channel))
+        self.nonfinite += count
+        return np.where(bad, np.float32(0), chunk)
+
+    def check_finite(self, name: str) -> None:
+        """One line (BadInput) when any sample was NaN or infinite: such audio has no
+        loudness, and a master of it would be NaN throughout."""
+        if not self.nonfinite or self.first_nonfinite is None:
+            return
+        frame, channel = self.first_nonfinite
+        seconds = frame / self.sr
+        where = f"{int(seconds // 60)}:{seconds % 60:06.3f}"
+        many = "sample that is" if self.nonfinite == 1 else "samples that are"
+        raise BadInput(
+            f"{name} has {self.nonfinite} {many} not a number (NaN) or infinite, the first "
+            f"at {where} (channel {channel + 1}): the file is damaged; export it again "
+            "(nothing was measured or written)")
 
     def _true_peak(self, planar: np.ndarray, peaks: np.ndarray) -> None:
         interp = self.interp
@@ -511,6 +541,7 @@ def measure_file(path: str | Path | AudioInfo) -> tuple[AudioInfo, Measurement]:
             meter.feed(chunk)
     if meter.frames == 0:
         raise FileProblem(f"{info.path} holds no audio samples")
+    meter.check_finite(info.path)
     return info, meter.finish(notes)
 
 
@@ -523,4 +554,5 @@ def measure_array(samples: np.ndarray, sr: int) -> Measurement:
     with one_blas_thread():
         for start in range(0, data.shape[0], meter.chunk):
             meter.feed(np.asarray(data[start:start + meter.chunk], dtype=np.float32))
+    meter.check_finite("the audio")
     return meter.finish()

@@ -1,0 +1,194 @@
+"""Faults around the files the coach writes and reads (issue 16, items 3, 4, 9 and 12):
+outputs that are links or devices, temporary files a kill -9 left behind, non-finite
+samples, and renders too long for a WAV header."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from assistant.fileio import atomic_path, write_bytes
+
+REPO = Path(__file__).resolve().parent.parent
+TIMGM = "/usr/share/sounds/sf2/TimGM6mb.sf2"
+FAST = {"COACH_SOUNDFONT": TIMGM}
+
+
+def one_line_error(done: subprocess.CompletedProcess[str]) -> str:
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, done.stderr
+    return lines[0]
+
+
+# --- item 3: -o onto a symlink or a device ----------------------------------------------
+
+def test_writing_through_a_symlink_replaces_its_target_and_keeps_the_link(tmp_path: Path) -> None:
+    real = tmp_path / "real" / "song.txt"
+    real.parent.mkdir()
+    real.write_text("old")
+    real.chmod(0o640)
+    link = tmp_path / "link.txt"
+    link.symlink_to(real)
+    write_bytes(link, b"new")
+    assert link.is_symlink() and os.readlink(link) == str(real)
+    assert real.read_bytes() == b"new"
+    assert stat.S_IMODE(real.stat().st_mode) == 0o640, "the target keeps its permissions"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.txt", "real"]
+    assert sorted(p.name for p in real.parent.iterdir()) == ["song.txt"], "no temporary left"
+
+
+def test_a_dangling_symlink_is_written_through_to_the_file_it_names(tmp_path: Path) -> None:
+    link = tmp_path / "out.mid"
+    link.symlink_to(tmp_path / "made.mid")
+    write_bytes(link, b"MThd")
+    assert link.is_symlink()
+    assert (tmp_path / "made.mid").read_bytes() == b"MThd"
+
+
+def test_a_looping_symlink_is_one_line(tmp_path: Path) -> None:
+    from assistant.errors import FileProblem
+
+    a, b = tmp_path / "a.wav", tmp_path / "b.wav"
+    a.symlink_to(b)
+    b.symlink_to(a)
+    with pytest.raises(FileProblem, match="a.wav"):
+        write_bytes(a, b"x")
+    assert a.is_symlink() and b.is_symlink()
+
+
+def _drain(fifo: Path, got: list[bytes]) -> threading.Thread:
+    def read() -> None:
+        with open(fifo, "rb") as handle:
+            got.append(handle.read())
+
+    thread = threading.Thread(target=read, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_a_fifo_is_written_as_a_stream_and_stays_a_fifo(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.wav"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = _drain(fifo, got)
+    with atomic_path(fifo, suffix=".wav") as tmp:
+        tmp.write_bytes(b"RIFF....WAVE" * 1000)
+    reader.join(10)
+    assert stat.S_ISFIFO(fifo.lstat().st_mode), "the FIFO was replaced by a regular file"
+    assert got == [b"RIFF....WAVE" * 1000]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe.wav"]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can make a device node")
+def test_a_character_device_is_written_to_not_replaced(tmp_path: Path) -> None:
+    node = tmp_path / "null"
+    os.mknod(node, 0o666 | stat.S_IFCHR, os.makedev(1, 3))  # a second /dev/null
+    write_bytes(node, b"a whole song")
+    assert stat.S_ISCHR(node.lstat().st_mode), "the device node was replaced by a file"
+    assert os.major(node.lstat().st_rdev) == 1 and os.minor(node.lstat().st_rdev) == 3
+
+
+def test_render_to_a_fifo_and_through_a_symlink(coach_cli, tmp_path: Path) -> None:
+    fifo = tmp_path / "live.wav"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = _drain(fifo, got)
+    done = coach_cli("render", "--mood", "happy", "--bars", "1", "-o", str(fifo), env=FAST)
+    reader.join(30)
+    assert done.returncode == 0, done.stderr
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+    assert got and got[0][:4] == b"RIFF" and len(got[0]) > 44
+    real = tmp_path / "takes" / "demo.wav"
+    real.parent.mkdir()
+    real.write_bytes(b"old")
+    link = tmp_path / "demo.wav"
+    link.symlink_to(real)
+    done = coach_cli("render", "--mood", "happy", "--bars", "1", "-o", str(link), env=FAST)
+    assert done.returncode == 0, done.stderr
+    assert link.is_symlink()
+    assert sf.info(str(real)).frames > 0
+
+
+def test_a_block_device_or_socket_is_refused_with_one_line(coach_cli, tmp_path: Path) -> None:
+    import socket
+
+    path = tmp_path / "sock.wav"
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(path))
+    try:
+        done = coach_cli("render", "--mood", "happy", "--bars", "1", "-o", str(path), env=FAST)
+        assert "not a regular file" in one_line_error(done)
+        assert stat.S_ISSOCK(path.lstat().st_mode)
+    finally:
+        server.close()
+
+
+# --- item 12: kill -9 during a write leaves a hidden temporary file ---------------------
+
+KILLED_WRITER = """
+import os, sys
+from pathlib import Path
+from assistant.fileio import atomic_path
+with atomic_path(Path(sys.argv[1]), suffix=".wav") as tmp:
+    tmp.write_bytes(b"RIFF half a song")
+    os.kill(os.getpid(), 9)
+"""
+
+
+def test_a_render_cleans_the_temporary_a_killed_render_left(coach_cli, tmp_path: Path) -> None:
+    out = tmp_path / "song.wav"
+    killed = subprocess.run([sys.executable, "-c", KILLED_WRITER, str(out)], cwd=REPO,
+                            env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert killed.returncode == -9
+    left = [p for p in tmp_path.iterdir() if p.name.startswith(".song.wav.")]
+    assert len(left) == 1, "the killed writer leaves its temporary file"
+    old_style = tmp_path / ".song.wav.k2j4h5g6.wav"  # named before the pid was in the name
+    old_style.write_bytes(b"RIFF")
+    os.utime(old_style, (0, 0))
+    live = tmp_path / f".song.wav.p{os.getpid()}.abcdefgh.wav"  # a writer still running
+    live.write_bytes(b"RIFF")
+    done = coach_cli("render", "--mood", "happy", "--bars", "1", "-o", str(out), env=FAST)
+    assert done.returncode == 0, done.stderr
+    hidden = sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("."))
+    assert hidden == [live.name], "stale temporaries are removed, a live writer's is kept"
+    assert sf.info(str(out)).frames > 0
+
+
+# --- item 4: non-finite samples ----------------------------------------------------------
+
+def _float_wav(path: Path, seconds: float = 4.0, sr: int = 44100) -> np.ndarray:
+    t = np.arange(int(seconds * sr)) / sr
+    x = 0.3 * np.sin(2 * np.pi * 220 * t)
+    return np.stack([x, x * 0.8], axis=1)
+
+
+@pytest.mark.parametrize("bad", ["nan", "inf", "all-nan"])
+def test_non_finite_samples_are_found_and_never_mastered(coach_cli, tmp_path: Path,
+                                                         bad: str) -> None:
+    x = _float_wav(tmp_path)
+    if bad == "nan":
+        x[int(2.5 * 44100), 1] = np.nan
+    elif bad == "inf":
+        x[int(1.25 * 44100), 0] = -np.inf
+    else:
+        x[:] = np.nan
+    mix = tmp_path / "mix.wav"
+    sf.write(mix, x, 44100, subtype="FLOAT")
+    out = tmp_path / "master.wav"
+    line = one_line_error(coach_cli("master", str(mix), "-o", str(out)))
+    assert "not a number" in line or "infinite" in line
+    where = {"nan": "0:02.500", "inf": "0:01.250", "all-nan": "0:00.000"}[bad]
+    assert where in line, line
+    assert not out.exists(), "no master is written from non-finite audio"
+    line = one_line_error(coach_cli("analyze", str(mix)))
+    assert where in line and "silent" not in line
