@@ -279,14 +279,55 @@ def default_dirs() -> list[Path]:
     return dirs
 
 
+MAX_FILE_BYTES = 4 << 20  # the largest shipped file is ~0.2 MB; this is far beyond any real one
+
+
 def knowledge_files(dirs: Sequence[Path]) -> list[Path]:
+    """Every `*.toml` in `dirs`, each checked to be a regular file of a sane size (a broken
+    or looping link, a FIFO or a device is one clear line naming it, never a hang)."""
     files: list[Path] = []
     for folder in dirs:
-        if folder.is_file() and folder.suffix == ".toml":
-            files.append(folder)
+        if folder.suffix == ".toml" and (folder.is_file() or folder.is_symlink()):
+            files.append(check_file(folder))
         elif folder.is_dir():
-            files += sorted(folder.glob("*.toml"))
+            files += [check_file(f) for f in sorted(folder.glob("*.toml"))]
     return files
+
+
+def check_file(path: Path) -> Path:
+    """`path` if it is a readable regular file under MAX_FILE_BYTES, else KnowledgeError."""
+    import errno
+    import stat
+
+    try:
+        info = path.stat()  # follows links
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            why = "it is a symlink that loops; remove it"
+        elif error.errno == errno.ENOENT and path.is_symlink():
+            why = f"it is a broken symlink (to {os.readlink(path)}); remove it or fix it"
+        else:
+            why = f"cannot read it: {error.strerror or error}"
+        raise KnowledgeError(str(path), None, None, why) from None
+    if not stat.S_ISREG(info.st_mode):
+        kind = ("a FIFO" if stat.S_ISFIFO(info.st_mode) else "a device"
+                if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode) else "not a file")
+        raise KnowledgeError(str(path), None, None,
+                             f"it is {kind}: knowledge is read only from regular files")
+    if info.st_size > MAX_FILE_BYTES:
+        raise KnowledgeError(str(path), None, None, f"it is {info.st_size / 2**20:.1f} MB; a "
+                             f"knowledge file may hold at most {MAX_FILE_BYTES >> 20} MB")
+    return path
+
+
+def _read_limited(path: Path) -> str:
+    """The file's text, reading at most MAX_FILE_BYTES + 1 (it may have grown since)."""
+    with path.open("rb") as handle:
+        data = handle.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise KnowledgeError(str(path), None, None,
+                             f"a knowledge file may hold at most {MAX_FILE_BYTES >> 20} MB")
+    return data.decode("utf-8")
 
 
 def _field_of(error: ValidationError) -> tuple[str, str]:
@@ -298,9 +339,12 @@ def _field_of(error: ValidationError) -> tuple[str, str]:
 def _load_file(path: Path, into: dict[str, dict[str, Entry]], origin: dict[str, Path]) -> None:
     name = str(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(_read_limited(check_file(path)))
     except tomllib.TOMLDecodeError as error:
         raise KnowledgeError(name, None, None, f"not valid TOML: {error}") from None
+    except RecursionError:
+        raise KnowledgeError(name, None, None, "not valid knowledge: tables or arrays nested "
+                             "too deeply") from None
     except (OSError, UnicodeDecodeError) as error:
         raise KnowledgeError(name, None, None, f"cannot read it: {error}") from None
     for table, items in data.items():
@@ -320,6 +364,8 @@ def _load_file(path: Path, into: dict[str, dict[str, Entry]], origin: dict[str, 
             except ValidationError as error:
                 where, problem = _field_of(error)
                 raise KnowledgeError(name, label, where or None, problem) from None
+            except RecursionError:
+                raise KnowledgeError(name, label, None, "nested too deeply") from None
             if table in NEEDS_SOURCE and not entry.source.strip():
                 raise KnowledgeError(name, entry.id, "source", "say where this fact comes from")
             if entry.id in into[table] and origin.get(entry.id) == path:
@@ -481,7 +527,7 @@ def load_knowledge(dirs: Sequence[Path] | None = None) -> Knowledge:
     return kb
 
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 2: the stamp is a text line before the pickle
 
 
 def cache_path() -> Path:
@@ -510,11 +556,13 @@ def _cached(key: tuple[tuple[str, float, int], ...]) -> Knowledge:
 
     files = [Path(p) for p, _, _ in key]
     stamp = _cache_stamp(files)
-    try:
+    header = f"coach-knowledge {' '.join(stamp.split())}\n".encode()
+    try:  # the stamp is a plain first line, checked before a byte is unpickled
         with cache_path().open("rb") as handle:
-            saved, kb = pickle.load(handle)
-        if saved == stamp and isinstance(kb, Knowledge):
-            return kb
+            if handle.read(len(header)) == header:
+                kb = pickle.load(handle)
+                if isinstance(kb, Knowledge):
+                    return kb
     except Exception:  # missing, stale, from another version or damaged: parse again
         pass
     kb = load_knowledge(files)
@@ -522,7 +570,7 @@ def _cached(key: tuple[tuple[str, float, int], ...]) -> Knowledge:
         from assistant import fileio
 
         cache_path().parent.mkdir(parents=True, exist_ok=True)
-        fileio.write_bytes(cache_path(), pickle.dumps((stamp, kb), pickle.HIGHEST_PROTOCOL))
+        fileio.write_bytes(cache_path(), header + pickle.dumps(kb, pickle.HIGHEST_PROTOCOL))
     except Exception:  # a cache that cannot be written only costs time
         pass
     return kb
