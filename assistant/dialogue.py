@@ -22,7 +22,7 @@ Intent = Literal[
     "empty", "help", "status", "more", "back", "skip", "next", "undo", "quit", "yes", "no",
     "pick", "why", "play", "goto", "change", "arrange", "question", "answer", "suggest",
     "restart", "checklist", "tick", "untick", "feedback", "instruments", "define", "export",
-    "chords", "tool", "clarify",
+    "chords", "tool", "clarify", "lyrics",
 ]
 INTENTS: tuple[str, ...] = Intent.__args__  # type: ignore[attr-defined]
 

@@ -145,6 +145,40 @@ def export_files(song: Song, folder: str | None, session_id: Any = None) -> str:
     return f"Exported {', '.join(FILES[:-1])} and {FILES[-1]} to {result['folder']}."
 
 
+def _more_lyric_lines(text: str, stdin: TextIO, interactive: bool = False) -> str:
+    """Lyrics come in several lines. After a lyric header alone on its line ("lyrics for the
+    chorus:", "[Verse 1]") every line up to an empty one (or the end of input) is one
+    message; in a terminal, lines pasted together with a lyric line join it too."""
+    header_only = re.match(r"^\s*(?:\[[^\]]{1,40}\]|[^:]{0,60}\b(?:lyrics?|words|verse|chorus|bridge|hook|"
+                           r"refrain)\b[^:]{0,40}:)\s*$", text, re.I)
+    pasted = interactive and _pending(stdin)
+    if not (header_only or pasted):
+        return text
+    from assistant.understanding.reader import lyric_message
+
+    if not lyric_message(text):
+        return text
+    lines = [text]
+    for _ in range(10_000):
+        if not header_only and not _pending(stdin):
+            break
+        more = stdin.readline()
+        if not more.strip():
+            break
+        lines.append(more.rstrip("\r\n"))
+    return "\n".join(lines)
+
+
+def _pending(stdin: TextIO) -> bool:
+    """More input already waiting (a paste), without blocking."""
+    try:
+        import select
+
+        return bool(select.select([stdin], [], [], 0.05)[0])
+    except (OSError, ValueError, TypeError):
+        return False
+
+
 def plain_chat(store: Store, *, new: bool = False, session: str | None = None,
                stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
     """The coach line by line. Returns 0 at end of input or on "quit"."""
@@ -170,6 +204,7 @@ def plain_chat(store: Store, *, new: bool = False, session: str | None = None,
         if not line:
             break
         text = line.rstrip("\r\n")
+        text = _more_lyric_lines(text, stdin, interactive)
         if not interactive:
             out.write(f"\n> {text}\n")
         reply = coach.handle(text)

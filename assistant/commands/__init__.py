@@ -26,4 +26,4 @@ def handler(intent: str) -> Handler | None:
 
 
 _MODULES = {"feedback": "feel", "instruments": "lineup", "define": "glossary",
-            "chords": "chords", "export": "export", "clarify": "clarify"}
+            "chords": "chords", "export": "export", "clarify": "clarify", "lyrics": "lyrics"}

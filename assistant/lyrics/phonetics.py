@@ -81,6 +81,10 @@ def lookup(word: str, d: Dictionary) -> Word:
         return _from_phones(word, phones[0])
     if w.isdigit():
         return _number(word, d)
+    for end in ("nt", "s", "ll", "re", "ve", "m", "d"):  # typed without the apostrophe: dont, im
+        split = w[: -len(end)] + ("n't" if end == "nt" else "'" + end)
+        if w.endswith(end) and len(w) > len(end) + 1 and d.phones(split) and w not in d.rank:
+            return _from_phones(word, d.phones(split)[0])
     return estimate(word, d)
 
 

@@ -37,6 +37,8 @@ class Track:
     program: int
     notes: list[TimedNote] = field(default_factory=list)
     controls: list[Control] = field(default_factory=list)
+    lyrics: list[tuple[float, str]] = field(default_factory=list)
+    """(beat, syllable) lyric meta events, one a sung note (see `assistant.lyrics.karaoke`)."""
 
     @property
     def is_drums(self) -> bool:

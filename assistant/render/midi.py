@@ -1,7 +1,8 @@
 """MIDI export: a type-1 file with a conductor track and one named track per instrument.
 
 The conductor carries tempo, time signature, key signature and a marker per section;
-each instrument track carries its program, its mix controllers (CC7/CC10/CC11) and notes.
+each instrument track carries its program, its mix controllers (CC7/CC10/CC11) and notes;
+the sung melody also carries the lyrics, a `lyrics` meta event per syllable at its note.
 Drums sit on channel 10. Modes other than major/minor get the key signature of their
 notes (D dorian -> no sharps or flats), written as the minor or major name mido knows.
 
@@ -63,7 +64,7 @@ def _to_track(events: list[Event], name: str) -> mido.MidiTrack:
     track.append(mido.MetaMessage("track_name", name=name, time=0))
     now = 0
     for tick, _, kind, fields in sorted(events, key=lambda e: (e[0], e[1])):
-        if kind in ("set_tempo", "time_signature", "key_signature", "marker"):
+        if kind in ("set_tempo", "time_signature", "key_signature", "marker", "lyrics"):
             track.append(mido.MetaMessage(kind, time=tick - now, **fields))
         else:
             track.append(mido.Message(kind, time=tick - now, **fields))
@@ -86,6 +87,8 @@ def _instrument_track(track: Track) -> mido.MidiTrack:
         # order at one tick: controls, note-offs, then note-ons (a repeated note restarts cleanly)
         events.append((start, 3, "note_on", {"channel": ch, "note": note.pitch, "velocity": note.velocity}))
         events.append((end, 2, "note_off", {"channel": ch, "note": note.pitch, "velocity": 0}))
+    for beat, text in track.lyrics:  # just before its note-on, as karaoke files have it
+        events.append((_ticks(beat), 2, "lyrics", {"text": _text(text).decode("latin-1")}))
     return _to_track(events, track.name)
 
 
@@ -188,6 +191,8 @@ def encode_smf(arrangement: Arrangement) -> bytes:
             stop = max(start + 1, _ticks(note.start + note.duration))
             events.append((start, 3, bytes((on, note.pitch, note.velocity))))
             events.append((stop, 2, bytes((off, note.pitch, 0))))
+        for beat, text in track.lyrics:
+            events.append((_ticks(beat), 2, _meta(0x05, _text(text))))
         chunks.append(_chunk(events, track.name, end))
     header = b"MThd" + struct.pack(">IHHH", 6, 1, len(chunks), TICKS_PER_BEAT)
     return header + b"".join(chunks)

@@ -147,4 +147,8 @@ def render_song(
         count_in=count_in,
         use_knowledge=use_knowledge,
     )
+    if song.lyrics and midi_path is not None:  # the words ride on the melody in song.mid
+        from assistant.lyrics.karaoke import attach
+
+        attach(song, arrangement)
     return render_arrangement(arrangement, wav_path, midi_path, soundfont, rate, started, loader=loader)

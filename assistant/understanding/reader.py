@@ -95,8 +95,34 @@ def analyse(text: str, context: Context, lex: Lexicon) -> Analysis | None:
     return Analysis(raw, masked, words, mentions, found, cue, question_form, feats)
 
 
+# Lyrics are read by their shape before anything else: typed words ("lyrics for the chorus:
+# ...", "[Verse 1]", several lines at once) would otherwise be read as a story or a vibe.
+_LYRIC_HEAD = re.compile(
+    r"^\s*(?:\[\s*(?:pre-?|post-?)?(?:verse|chorus|bridge|hook|refrain|intro|outro|middle 8|tag)"
+    r"[^\]\n]{0,20}\]|(?:(?:here are |here's |these are )?(?:my |the |some )?(?:lyrics?|words)"
+    r"\b[^:\n]{0,40}:)|(?:(?:pre-?|post-?)?(?:verse|chorus|bridge|hook|refrain|intro|outro)"
+    r"(?:\s*\d)?\s*(?:lyrics?|words)?\s*:))", re.I)
+_LYRIC_ASK = re.compile(
+    r"\brhym(?:e|es|ing)\s+(?:for|with|to)\b|\bwhat\s+rhymes\b|^\s*rhymes?\s+(?!scheme)\S+\s*\??\s*$|"
+    r"\b(?:check|look\s+at|review|analy[sz]e|show|see|fix|read|rate|test|improve)\b[^.?!]{0,25}\blyrics?\b|"
+    r"\b(?:write|writing|start|starting|need|want|help|ideas?|stuck)\b[^.?!]{0,30}\b(?:lyrics?|words\s+for)\b|"
+    r"\blyrics?\s+(?:about|ideas?|help|for)\b|\bsyllables?\b", re.I)
+_DEFINING = re.compile(r"^\s*(?:what\s+(?:is|are|'s|does)|what's|whats|define|explain|meaning\s+of)\b", re.I)
+
+
+def lyric_message(raw: str) -> bool:
+    """Is this message lyrics typed in, or a request about lyrics and rhymes?"""
+    head = raw.lstrip()[:400]
+    if _LYRIC_HEAD.match(head):
+        return True
+    first = head.split("\n", 1)[0]
+    return bool(_LYRIC_ASK.search(first)) and not _DEFINING.match(first)
+
+
 def read(text: str, context: Context, lex: Lexicon) -> Command:
     """Read one message. Never raises: what it cannot place is an "answer" with no slots."""
+    if isinstance(text, str) and lyric_message(text):
+        return Command("lyrics", text.strip(), why="read as lyrics: typed lines or a lyric request")
     seen = analyse(text, context, lex)
     if seen is None:
         return Command("empty", "")
