@@ -4,6 +4,7 @@ samples, and renders too long for a WAV header."""
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import subprocess
@@ -192,3 +193,52 @@ def test_non_finite_samples_are_found_and_never_mastered(coach_cli, tmp_path: Pa
     assert not out.exists(), "no master is written from non-finite audio"
     line = one_line_error(coach_cli("analyze", str(mix)))
     assert where in line and "silent" not in line
+
+
+# --- item 9: renders too long for a WAV, melodies too long to harmonize --------------------
+
+def test_a_render_longer_than_a_wav_can_hold_stops_before_rendering(coach_cli,
+                                                                    tmp_path: Path) -> None:
+    from assistant.rules import song_from_options
+
+    song = json.loads(song_from_options("sad", None, None, "20", "4/4", 1).to_json())
+    song["sections"] = [{"name": "verse", "bars": 256, "energy": 2} for _ in range(4)]
+    path = tmp_path / "long.json"
+    path.write_text(json.dumps(song))
+    out, midi = tmp_path / "long.wav", tmp_path / "long.mid"
+    done = coach_cli("render", str(path), "--demo", "--rate", "96000", "-o", str(out),
+                     "--midi", str(midi), env=FAST, timeout=60)
+    line = one_line_error(done)
+    assert "3 h 24 min" in line and "at most 3 h 06 min at 96000 Hz" in line, line
+    assert not out.exists() and not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+    assert midi.exists(), "the MIDI file is still written for the DAW"
+
+
+def _midi_of(path: Path, notes: int) -> None:
+    """A one-track MIDI file of `notes` quarter notes, written byte by byte (fast)."""
+    import struct
+
+    one = b"\x00\x90\x3c\x64" + b"\x83\x60\x80\x3c\x00"  # note on; 480 ticks later, off
+    events = one * notes + b"\x00\xff\x2f\x00"
+    path.write_bytes(b"MThd" + struct.pack(">IHHH", 6, 0, 1, 480)
+                     + b"MTrk" + struct.pack(">I", len(events)) + events)
+
+
+def test_harmonize_of_a_200000_note_file_is_refused_at_once(coach_cli, tmp_path: Path) -> None:
+    import time
+
+    path = tmp_path / "huge.mid"
+    _midi_of(path, 200_000)
+    started = time.monotonic()
+    line = one_line_error(coach_cli("harmonize", str(path), "--key", "C", timeout=120))
+    assert time.monotonic() - started < 20
+    assert "huge.mid is 1.7 MB of MIDI" in line and "8,192 notes" in line, line
+    long = tmp_path / "long.mid"
+    _midi_of(long, 10_000)  # small enough to read, too long to harmonize
+    line = one_line_error(coach_cli("harmonize", str(long), "--key", "C", timeout=120))
+    assert "2,500 bars and 10,000 notes" in line and "at most 512 bars" in line, line
+    small = tmp_path / "small.mid"
+    _midi_of(small, 64)  # 16 bars: fine
+    done = coach_cli("harmonize", str(small), "--key", "C", "--json")
+    assert done.returncode == 0, done.stderr
+    assert len(json.loads(done.stdout)["bars"]) == 16

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -27,8 +28,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from assistant import theory
     from assistant.composition.harmonize import harmonize
     from assistant.composition.notes import is_midi_path, parse_notes, read_midi
@@ -38,6 +37,7 @@ def run(args: argparse.Namespace) -> int:
         raise BadInput(f"--alternatives {args.alternatives} is out of range: use 1-10")
     meter = args.meter
     if is_midi_path(args.notes):
+        _check_midi_size(Path(args.notes).expanduser())
         line, file_meter = read_midi(Path(args.notes))
         meter = meter or file_meter
     else:
@@ -57,6 +57,23 @@ def run(args: argparse.Namespace) -> int:
         if others:
             print("      or " + ", ".join(f"{c.symbol} ({c.numeral})" for c in others))
     return 0
+
+
+MAX_MIDI_BYTES = 1 << 20  # ~100,000 notes; reading it alone would take ~20 s
+
+
+def _check_midi_size(path: Path) -> None:
+    """Refuse a MIDI file far beyond what harmonize takes (8,192 notes) before parsing it."""
+    from assistant.errors import BadInput
+
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return  # read_midi says what is wrong with it
+    if size > MAX_MIDI_BYTES:
+        raise BadInput(f"{path.name} is {size / 2**20:.1f} MB of MIDI, far more than harmonize "
+                       "takes (512 bars, 8,192 notes): export the melody, or a section of "
+                       "it, as its own file")
 
 
 def _bar_length(meter: str) -> float:

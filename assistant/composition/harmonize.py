@@ -180,6 +180,26 @@ def _segments(notes: list[TypedNote], meter: str, tonic: int) -> list[Segment]:
     return out
 
 
+# A bar costs ~7 ms (the ranking and the path search), and slicing is notes x bars: a
+# 200,000-note file ran for more than 12 minutes without a word. These bounds keep a run
+# under ~4 s; a whole song is ~100 bars.
+MAX_BARS = 512
+MAX_NOTES = 8192
+
+
+def check_size(notes: Sequence[TypedNote], meter: str) -> None:
+    """One line (BadInput) for a melody too long to harmonize at once."""
+    num, den = meter_parts(meter)
+    end = max((n.end for n in notes), default=0.0)
+    bars = math.ceil(end / (num * 4 / den) - 1e-9)
+    count = sum(1 for n in notes if n.pitch is not None)
+    if bars > MAX_BARS or count > MAX_NOTES:
+        raise BadInput(
+            f"this melody is {bars:,} bars and {count:,} notes long; harmonize takes at most "
+            f"{MAX_BARS} bars and {MAX_NOTES:,} notes at a time: give it a section (a part of "
+            "the file) at a time")
+
+
 def _strong(notes: Sequence[TypedNote], start: float, beats: Sequence[float]) -> list[int]:
     out = []
     for beat in beats:
@@ -247,6 +267,7 @@ def harmonize(
     if not sounding:
         raise BadInput("no notes to harmonize: give a melody like \"E4 D4 C4 D4 E4 E4 E4/2\"")
     meter = check_meter(meter)
+    check_size(line, meter)
     guessed = key is None
     if key is None:
         found, share = key_from_notes([n.pitch for n in sounding],  # type: ignore[misc]

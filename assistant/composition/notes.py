@@ -70,15 +70,18 @@ def parse_notes(text: str) -> list[TypedNote]:
 
 def from_melody(melody: Melody) -> list[TypedNote]:
     """A Song sheet melody as typed notes (overlaps trimmed: the top line is kept)."""
+    import bisect
+
     notes = sorted(melody.notes, key=lambda n: (n.start, -n.pitch))
+    starts = [n.start for n in notes]
     out: list[TypedNote] = []
-    for i, note in enumerate(notes):
+    for note in notes:
         if out and abs(out[-1].start - note.start) < 1e-9:
             continue  # a chord: keep its top note
         end = note.start + note.duration
-        following = [n.start for n in notes[i + 1:] if n.start > note.start + 1e-9]
-        if following:
-            end = min(end, following[0])
+        following = bisect.bisect_right(starts, note.start + 1e-9)  # sorted: no scan (was n^2)
+        if following < len(starts):
+            end = min(end, starts[following])
         out.append(TypedNote(note.pitch, note.start, end - note.start,
                              theory.note_name(note.pitch)))
     return out

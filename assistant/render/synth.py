@@ -150,6 +150,26 @@ def song_frames(arr: Arrangement, rate: int) -> int:
     return round(arr.total_beats * 60.0 * rate / arr.tempo)
 
 
+WAV_DATA_LIMIT = 0xFFFFFFFF - 36  # a RIFF header counts the bytes in 32 bits: 4 GiB
+
+
+def check_wav_length(frames: int, rate: int, channels: int = 2, width: int = 2) -> None:
+    """One line before any rendering when the audio cannot fit a WAV file (16-bit stereo:
+    6 h 45 min at 44.1 kHz), saying how long it is and what fits."""
+    if frames * channels * width <= WAV_DATA_LIMIT:
+        return
+    fits = WAV_DATA_LIMIT // (channels * width) / rate
+
+    def hms(seconds: float) -> str:
+        minutes = int(seconds // 60)
+        return f"{minutes // 60} h {minutes % 60:02d} min"
+
+    raise BadInput(
+        f"this render is {hms(frames / rate)} long, and a WAV file holds at most "
+        f"{hms(fits)} at {rate} Hz (4 GiB): render a part of it (--section, --bars) or use a "
+        "lower --rate")
+
+
 def check_rate(rate: int) -> int:
     if not RATE_LIMITS[0] <= rate <= RATE_LIMITS[1]:
         raise BadInput(f"--rate must be between {RATE_LIMITS[0]} and {RATE_LIMITS[1]} Hz, not {rate}")
@@ -387,6 +407,7 @@ def render_audio(
     check_rate(rate)
     report = report if report is not None else SynthReport()
     frames = song_frames(arr, rate) + round(tail_s * rate)
+    check_wav_length(frames, rate)
     if stats is not None and stats.length < frames:
         raise ValueError(f"block statistics for {stats.length} frames, the render has {frames}")
     synths = [loaded] if isinstance(loaded, LoadedSynth) else list(loaded or [])
