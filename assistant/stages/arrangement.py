@@ -7,7 +7,7 @@ and edits to the map ("add a pre-chorus", "make the verse 16 bars", "drop the br
 from __future__ import annotations
 
 import copy
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from assistant.song import Song
 from assistant.stages.base import (
@@ -141,15 +141,53 @@ def structure_choices(ctx: Ctx) -> list[Choice]:
         if genre and structure.id in genre.structures:
             why = f"The typical form in {genre.name}. {why}"
             ids.append(genre.id)
+        plans = section_progressions(song, sections)
         patch: dict[str, Any] = {"structure": structure.id, "sections": sections}
         if line_up and not song.instrumentation:
             patch["instrumentation"] = line_up
+        if plans:
+            why += (" " + "; ".join(f"{p.kind.title()} {p.line}" for p in plans)
+                    + ": a progression of its own after the verse, as real songs move between "
+                    "sections.")
+            ids += [i for p in plans for i in p.rule_ids if i not in ids]
         choices.append(Choice(
             label=f"{structure.name}: {section_map(sections)} · {bars} bars · {fmt_time(seconds)}",
             why=why, rule_ids=tuple(ids), patch=patch, preview_bars=None,
-            decisions=[decision("structure", structure.name, why, ids)],
+            detail="\n".join(f"- **{p.kind.title()}** {p.line}: {p.why}." for p in plans),
+            decisions=[decision("structure", structure.name, why, ids)] + [
+                decision(f"{p.kind} progression", " ".join(p.numerals), p.why, p.rule_ids)
+                for p in plans],
         ))
     return choices
+
+
+class SectionPlan(NamedTuple):
+    kind: str
+    numerals: tuple[str, ...]
+    line: str
+    """The chords as shown: symbols and numerals."""
+    why: str
+    rule_ids: tuple[str, ...]
+
+
+def section_progressions(song: Song, sections: list[dict[str, Any]]) -> list[SectionPlan]:
+    """Fills each pre-chorus, chorus and bridge of `sections` with a progression that follows
+    the verse (the song's progression), learned from the Billboard section labels; kinds the
+    user already picked a progression for keep it."""
+    if not song.progression or song.key is None:
+        return []
+    from assistant.composition.sections import plan_sections
+    from assistant.errors import CoachError
+    from assistant.stages.music import chord_line
+
+    chosen = {d.field.removesuffix(" progression"): d.value.split() for d in song.decisions
+              if d.field.endswith(" progression") and d.field != "progression"}
+    try:
+        made = plan_sections(sections, song.progression, song.key.mode, chosen)
+    except CoachError:
+        return []  # no section statistics: every section plays the song's progression
+    return [SectionPlan(kind, found.numerals, chord_line(list(found.numerals), song.key),
+                        found.why, found.rule_ids) for kind, found in made]
 
 
 def _line_up(ctx: Ctx) -> list[dict[str, Any]]:

@@ -54,6 +54,12 @@ _MOTIF = re.compile(
     r"(?:write|make|generate|compose|give|suggest)\s+(?:me\s+)?(?:a\s+|some\s+)?(?:new\s+)?"
     r"(?:melody|melodies|tune|hook))\b")
 _RANGE = re.compile(r"\b(?:range|i can sing|can sing from|sing from|fits? my voice)\b")
+_SECTION_CHORDS = re.compile(
+    r"\b(?P<a>chorus|bridge|pre-?chorus)\s+(?:chords|progression)\b"
+    r"|\b(?:chords|progression)\s+(?:for|in|of)\s+(?:the\s+|a\s+|my\s+)?"
+    r"(?P<b>chorus|bridge|pre-?chorus)\b"
+    r"|\bwhat\s+(?:should|could|would|can)\s+(?:the|my)\s+(?P<c>chorus|bridge|pre-?chorus)\s+"
+    r"(?:be|play|do)\b")
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -277,6 +283,47 @@ def act_next_chord(ctx: Ctx, argument: str) -> Step:
                 patch={"progression": chords}, memo={BUILDING: True})
 
 
+# --- a chorus or bridge after the verse -------------------------------------------------------
+def run_section_chords(ctx: Ctx, parsed: Parsed) -> Step | None:
+    """"chords for the chorus" -> openings for that section after the verse (the song's
+    progression), learned from how the Billboard songs move between sections."""
+    found = _SECTION_CHORDS.search(_clean(parsed.text))
+    if not found:
+        return None
+    kind = next(g for g in found.groups() if g).replace("prechorus", "pre-chorus")
+    song = ctx.song
+    if not song.progression or song.key is None:
+        return Step(f"Pick the verse's progression first: the {kind} is suggested to follow "
+                    "it.", keep_choices=True)
+    from assistant.composition.sections import section_kind_of, suggest_section
+    from assistant.errors import CoachError
+
+    try:
+        ideas = suggest_section(song.progression, kind, song.key.mode, top=3)
+    except CoachError as error:
+        return Step(f"{error}.", keep_choices=True)
+    named = [s.name for s in song.sections if section_kind_of(s.name) == kind]
+    choices = []
+    for idea in ideas:
+        numerals = list(idea.numerals)
+        patch: dict[str, Any] = {}
+        if named:
+            patch["sections"] = [
+                {**s.model_dump(), "progression": numerals} if s.name in named
+                else s.model_dump() for s in song.sections]
+        choices.append(Choice(
+            label=f"{kind.title()}: {chord_line(numerals, song.key)}", why=idea.why,
+            rule_ids=idea.rule_ids, patch=patch, preview_section=named[0] if named else None,
+            preview_bars=None if named else 8,
+            decisions=[decision(f"{kind} progression", " ".join(numerals), idea.why,
+                                idea.rule_ids)]))
+    later = "" if named else (" Picking one keeps it for the arrangement: every "
+                              f"{kind} of the structure you choose plays it.")
+    text = (f"A {kind} after your verse ({chord_line(song.progression[:8], song.key)}), from how "
+            f"real songs move between sections — a number keeps it, `why N` explains.{later}")
+    return Step(text, choices=choices)
+
+
 # --- harmonize --------------------------------------------------------------------------------
 def run_harmonize(ctx: Ctx, parsed: Parsed) -> Step | None:
     match = _HARMONIZE.match(parsed.text.strip().rstrip("?!."))
@@ -471,6 +518,10 @@ register_tool("composition", ToolHook(
 register_tool("composition", ToolHook(
     "harmonize", run_harmonize, everywhere=True,
     help="“harmonize E4 D4 C4 D4 E4 E4 E4/2” — a chord per bar for your melody",
+))
+register_tool("composition", ToolHook(
+    "section-chords", run_section_chords, everywhere=True,
+    help="“chords for the chorus” — a chorus or bridge progression that follows the verse",
 ))
 register_tool("composition", ToolHook(
     "motif", run_motif, help="“sketch a melody” — motif ideas over the progression, to play",
