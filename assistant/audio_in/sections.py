@@ -1,0 +1,160 @@
+"""A song's sections: boundaries where the music changes, letters by repetition, likely names.
+
+Per bar (from the downbeats) the harmonic chroma, the bass, a coarse timbre (the semitone
+spectrum in half-octave bands) and the level. Boundaries: Foote's novelty (2000) — a
+checkerboard kernel slid along the diagonal of the bars' self-similarity matrix, computed
+on the features of 2-bar windows so a one-bar fill does not count — and its peaks at least
+MIN_BARS apart. Letters: two sections sound alike when their bars match in order (mean
+cosine similarity of the aligned bars' chroma); the first of each group gives the letter.
+Names: the group that repeats most and is loudest is the chorus, the repeated group before
+it the verse; a short unrepeated first section is the intro, a last one the outro, other
+unrepeated ones bridges.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.audio_in.features import Features, beat_sync
+
+KERNEL_BARS = 4  # half-width of the checkerboard kernel
+MIN_BARS = 4  # shortest section
+SAME_THRESHOLD = 0.85  # aligned-bar similarity above which two sections share a letter
+
+
+@dataclass
+class Span:
+    start_s: float
+    end_s: float
+    bars: int
+    label: str
+    name: str
+    level_db: float
+
+
+def bar_features(f: Features, downbeats_s: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(harmony (24, bars), timbre+level (k, bars), bar edges in frames)."""
+    edges = f.to_frames(np.asarray(downbeats_s))
+    edges = np.unique(np.concatenate([edges, [f.frames]]))
+    harmony = beat_sync(np.vstack([f.chroma, f.bass]), edges)
+    bands = f.semitones.reshape(-1, 6, f.semitones.shape[1]).mean(axis=1)  # half octaves
+    timbre = beat_sync(bands, edges)
+    level = beat_sync(20 * np.log10(f.rms[None, :] + 1e-6), edges)
+    return harmony, np.vstack([timbre, level / 10.0]), edges
+
+
+def _cos_ssm(x: np.ndarray) -> np.ndarray:
+    n = x / (np.linalg.norm(x, axis=0, keepdims=True) + 1e-9)
+    return n.T @ n
+
+
+def _embed(x: np.ndarray, bars: int = 2) -> np.ndarray:
+    return np.vstack([np.roll(x, -k, axis=1) for k in range(bars)])
+
+
+def novelty(ssm: np.ndarray, half: int = KERNEL_BARS) -> np.ndarray:
+    """Foote novelty along the diagonal of a similarity matrix."""
+    size = 2 * half
+    sign = np.ones((size, size))
+    sign[:half, half:] = -1
+    sign[half:, :half] = -1
+    taper = np.outer(np.hanning(size + 2)[1:-1], np.hanning(size + 2)[1:-1])
+    kernel = sign * taper
+    n = ssm.shape[0]
+    padded = np.pad(ssm, half, mode="edge")
+    out = np.zeros(n)
+    for i in range(n):
+        out[i] = np.sum(padded[i:i + size, i:i + size] * kernel)
+    return np.maximum(out, 0.0)
+
+
+def boundaries(harmony: np.ndarray, timbre: np.ndarray) -> list[int]:
+    """Bar indices where sections start (0 first)."""
+    n = harmony.shape[1]
+    if n < 2 * MIN_BARS:
+        return [0]
+    centred = timbre - timbre.mean(axis=1, keepdims=True)
+    nov = novelty(_cos_ssm(_embed(harmony))) + 0.5 * novelty(_cos_ssm(_embed(centred)))
+    nov = nov / (nov.max() or 1.0)
+    threshold = max(0.15, float(np.median(nov)))
+    peaks = [i for i in range(MIN_BARS, n - MIN_BARS + 1)
+             if nov[i] >= threshold and nov[i] == nov[max(0, i - MIN_BARS + 1):i + MIN_BARS].max()]
+    chosen: list[int] = []
+    for i in sorted(peaks, key=lambda i: -nov[i]):  # strongest first, keep MIN_BARS apart
+        if all(abs(i - j) >= MIN_BARS for j in chosen):
+            chosen.append(i)
+    return [0] + sorted(chosen)
+
+
+def similarity(harmony: np.ndarray, a: tuple[int, int], b: tuple[int, int]) -> float:
+    """Mean cosine similarity of two sections' bars aligned from their starts."""
+    length = min(a[1] - a[0], b[1] - b[0])
+    if length <= 0:
+        return 0.0
+    x = harmony[:, a[0]:a[0] + length]
+    y = harmony[:, b[0]:b[0] + length]
+    x = x / (np.linalg.norm(x, axis=0, keepdims=True) + 1e-9)
+    y = y / (np.linalg.norm(y, axis=0, keepdims=True) + 1e-9)
+    return float(np.mean(np.sum(x * y, axis=0)))
+
+
+def letters(harmony: np.ndarray, spans: list[tuple[int, int]]) -> list[str]:
+    labels: list[str] = []
+    for i, span in enumerate(spans):
+        best, best_sim = None, SAME_THRESHOLD
+        for j in range(i):
+            sim = similarity(harmony, spans[j], span)
+            if sim > best_sim:
+                best, best_sim = labels[j], sim
+        labels.append(best or chr(ord("A") + len(set(labels))))
+    return labels
+
+
+def names(labels: list[str], bars: list[int], levels: list[float]) -> list[str]:
+    count = {lab: labels.count(lab) for lab in labels}
+    level = {lab: float(np.mean([lv for la, lv in zip(labels, levels, strict=True) if la == lab]))
+             for lab in labels}
+    repeated = [lab for lab in dict.fromkeys(labels) if count[lab] > 1]
+    chorus = max(repeated, key=lambda lab: (level[lab], count[lab]), default=None)
+    verse = None
+    if chorus is not None:
+        first_chorus = labels.index(chorus)
+        before = [lab for lab in labels[:first_chorus] if lab in repeated]
+        verse = before[-1] if before else next((lab for lab in repeated if lab != chorus), None)
+    out = []
+    for i, lab in enumerate(labels):
+        if lab == chorus:
+            out.append("chorus")
+        elif lab == verse:
+            out.append("verse")
+        elif count[lab] > 1:
+            out.append("pre-chorus" if i + 1 < len(labels) and labels[i + 1] == chorus else "verse")
+        elif i == 0 and len(labels) > 1:
+            out.append("intro")
+        elif i == len(labels) - 1 and len(labels) > 1:
+            out.append("outro")
+        else:
+            out.append("bridge")
+    return out
+
+
+def find_sections(f: Features, downbeats_s: np.ndarray) -> list[Span]:
+    """The sections of a song whose bars start at `downbeats_s`."""
+    if len(downbeats_s) < 2:
+        return [Span(0.0, f.duration_s, max(1, len(downbeats_s)), "A", "verse", 0.0)]
+    harmony, timbre, edges = bar_features(f, downbeats_s)
+    starts = boundaries(harmony, timbre)
+    n = harmony.shape[1]
+    spans = list(zip(starts, starts[1:] + [n], strict=True))
+    labs = letters(harmony, spans)
+    levels = [float(timbre[-1, a:b].mean() * 10.0) for a, b in spans]
+    nams = names(labs, [b - a for a, b in spans], levels)
+    times = edges * f.hop / f.sr
+    out = []
+    for (a, b), lab, name, lv in zip(spans, labs, nams, levels, strict=True):
+        start = 0.0 if a == 0 else float(times[a])
+        end = f.duration_s if b >= n else float(times[b])
+        out.append(Span(start, end, b - a, lab, name, lv))
+    return out
