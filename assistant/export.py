@@ -1,8 +1,14 @@
 """Session export: song.json, song.md (a readable sheet with every decision and its why, the
-checklists and the structure), song.mid and preview.wav — each written whole or not at all."""
+checklists and the structure), song.mid and preview.wav — written as a whole or not at all
+(into a hidden folder first, then moved into place), and never over the user's own files
+unless asked to."""
 
 from __future__ import annotations
 
+import os
+import re
+import shutil
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -112,32 +118,86 @@ def default_folder(session_id: Any = None) -> Path:
     return paths.data_dir() / "exports" / f"session-{session_id or 'current'}"
 
 
+class ExportExists(FileProblem):
+    """The folder already holds some of the files an export writes."""
+
+    def __init__(self, folder: Path, existing: list[str]) -> None:
+        super().__init__(f"{folder} already has {', '.join(existing)}; nothing was written — "
+                         "add --force to replace them, or export to another folder")
+        self.folder, self.existing = folder, existing
+
+
 def export_song(song: Song, folder: str | Path, *, kb: Knowledge | None = None,
-                soundfont: str | Path | None = None) -> dict[str, Any]:
-    """Write the four files into `folder` (created if needed). Returns their paths."""
+                soundfont: str | Path | None = None, overwrite: bool = False) -> dict[str, Any]:
+    """Write the four files into `folder` (created if needed). Returns their paths, and under
+    "replaced" the names of files that were there before (only with `overwrite`; without it
+    `ExportExists` is raised and nothing is written).
+
+    All four are made in a hidden folder inside `folder` and moved into place at the end, so
+    a failure (a full disk, a missing soundfont) leaves nothing behind."""
     from assistant.render import preview
     from assistant.stages.music import renderable
 
     folder = Path(folder).expanduser()
     if folder.exists() and not folder.is_dir():
         raise FileProblem(f"cannot export to {folder}: it is a file, not a folder")
+    existing = [name for name in FILES if (folder / name).exists()]
+    if existing and not overwrite:
+        raise ExportExists(folder, existing)
+    created = not folder.exists()
     try:
         folder.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".export-", dir=folder))
     except OSError as error:
         raise FileProblem(f"cannot create {folder}: {error.strerror or error}") from None
     placeholders = [name for name, missing in (
         ("key", song.key is None), ("tempo", song.tempo is None),
         ("progression", not song.progression)) if missing]
     demo = renderable(song)
-    # MIDI and WAV first (the slow, failure-prone part), then the sheet that describes them
-    result = preview(demo, folder / "preview.wav", folder / "song.mid",
-                     demo=bool(demo.sections), bars=None if demo.sections else 8,
-                     soundfont=soundfont)
-    fileio.write_text(folder / "song.json", song.to_json() + "\n")
-    fileio.write_text(folder / "song.md", song_markdown(song, kb, result, placeholders))
+    try:
+        # MIDI and WAV first (the slow, failure-prone part), then the sheet that describes them
+        result = preview(demo, staging / "preview.wav", staging / "song.mid",
+                         demo=bool(demo.sections), bars=None if demo.sections else 8,
+                         soundfont=soundfont)
+        fileio.write_text(staging / "song.json", song.to_json() + "\n")
+        fileio.write_text(staging / "song.md", song_markdown(song, kb, result, placeholders))
+        for name in FILES:
+            os.replace(staging / name, folder / name)
+    except OSError as error:
+        raise FileProblem(f"cannot export to {folder}: {error.strerror or error}") from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+        if created and not any(folder.iterdir()):
+            folder.rmdir()
     return {
         "folder": str(folder),
         "files": {name: str(folder / name) for name in FILES},
         "demo_s": round(result.duration_s, 2),
         "placeholders": placeholders,
+        "replaced": existing,
     }
+
+
+def _slug(title: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:40] or "song"
+
+
+def export_where_said(song: Song, folder: str | Path | None, session_id: Any = None,
+                      **kw: Any) -> dict[str, Any]:
+    """The export the chat and the TUI make ("export [to DIR]", Ctrl+S). The session's own
+    default folder is brought up to date; a folder the user named that already has song files
+    keeps them, and these go into a new sub-folder named after the song (result["subfolder"]
+    is True then)."""
+    if folder is None:
+        return export_song(song, default_folder(session_id), overwrite=True, **kw)
+    target = Path(folder).expanduser()
+    try:
+        return {**export_song(song, target, **kw), "subfolder": False}
+    except ExportExists:
+        pass
+    base = _slug(song.title)
+    for n in range(1, 1000):
+        inner = target / (base if n == 1 else f"{base}-{n}")
+        if not inner.exists():
+            return {**export_song(song, inner, **kw), "subfolder": True}
+    raise FileProblem(f"cannot export to {target}: it is full of earlier exports")

@@ -4,14 +4,25 @@ The database lives in `paths.data_dir()/sessions.db` ($COACH_HOME respected), in
 a killed process loses at most the turn being typed: every turn's session row (the whole
 coach snapshot) and its turn row are committed together before the reply is shown.
 
+Several coach processes may write one home at once (a TUI beside a plain chat, two plain
+chats). Every write transaction starts with `BEGIN IMMEDIATE`: it takes the write lock
+before reading, so the busy timeout applies and a commit by another process in between
+cannot fail it at once (a deferred transaction that read first got "database is locked").
+A turn that still cannot be saved (the lock held too long, a full disk) is said, kept, and
+saved with the next turn.
+
 The schema version is kept in the `meta` table. A file that is not a SQLite database, or one
 written by a newer coach, is reported as a `FileProblem` and never touched.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import random
 import sqlite3
+import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,6 +37,9 @@ if TYPE_CHECKING:
 
 SCHEMA_VERSION = 1
 DB_NAME = "sessions.db"
+USER_LIMIT = 4000
+"""Characters of a typed line kept in the turn log (the coach reads the whole line)."""
+REPLY_LIMIT = 20000
 
 
 def db_path() -> Path:
@@ -36,14 +50,64 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+def log_text(text: str, limit: int = USER_LIMIT) -> str:
+    """`text` as the turn log keeps it: cut at `limit` characters, saying so."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]} … [cut: {len(text):,} characters in all]"
+
+
+class SaveFailed(FileProblem):
+    """A turn or a session could not be written; the store keeps unsaved turns to retry."""
+
+    def __init__(self, message: str, reason: str = "") -> None:
+        super().__init__(message)
+        self.reason = reason or message
+        """Why, in a few words ("the disk is full: free some space")."""
+
+
+def _busy(error: sqlite3.Error) -> bool:
+    name = getattr(error, "sqlite_errorname", "") or ""
+    return name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in str(error)
+
+
+def _damaged(error: sqlite3.Error) -> bool:
+    name = getattr(error, "sqlite_errorname", "") or ""
+    return name.startswith(("SQLITE_NOTADB", "SQLITE_CORRUPT")) or any(
+        words in str(error) for words in ("not a database", "malformed"))
+
+
+def reason(error: sqlite3.Error, path: Path) -> str:
+    """What went wrong, in words that point the right way (a full disk is not a damaged file)."""
+    name = getattr(error, "sqlite_errorname", "") or ""
+    text = str(error)
+    if name.startswith("SQLITE_FULL") or "disk is full" in text:
+        return "the disk is full: free some space"
+    if name.startswith("SQLITE_READONLY") or "readonly" in text:
+        return f"{path} is read-only"
+    if _busy(error):
+        return "another coach kept the database busy (database is locked)"
+    if name.startswith(("SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_AUTH")) or "unable to open" in text:
+        return (f"{path} cannot be opened for writing: its folder {path.parent} is read-only "
+                "or not a folder (set COACH_HOME to a writable folder)")
+    if name.startswith("SQLITE_IOERR"):
+        return f"the disk would not write {path} ({text})"
+    return text
+
+
 class Store:
     """The sessions database. Use one `Store` per thread (or hand it between threads whole)."""
 
-    def __init__(self, path: Path | None = None) -> None:
+    def __init__(self, path: Path | None = None, *, busy_timeout: float = 5.0,
+                 retry_for: float = 30.0) -> None:
         self.path = Path(path) if path else db_path()
         self.session_id: int | None = None
         """The session this process is working on (set by `resume`)."""
+        self.retry_for = retry_for
+        """Seconds a write waits in all for another process's lock (the busy timeout each try)."""
         self._db: sqlite_utils.Database | None = None
+        self._pending: list[dict[str, Any]] = []  # turns not saved yet, oldest first
+        self._pending_row: tuple[int, dict[str, Any]] | None = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as error:
@@ -51,16 +115,21 @@ class Store:
         existed = self.path.exists() and self.path.stat().st_size > 0
         try:
             # one connection, used by one thread at a time but maybe not the one that opened
-            # it (the TUI runs the core in a worker thread)
-            self.conn = sqlite3.connect(str(self.path), check_same_thread=False, timeout=5)
+            # it (the TUI runs the core in a worker thread); autocommit: every write is one
+            # explicit BEGIN IMMEDIATE ... COMMIT (`_write`)
+            self.conn = sqlite3.connect(str(self.path), check_same_thread=False,
+                                        timeout=busy_timeout, isolation_level=None)
             self._check(existed)
-            self.conn.execute("PRAGMA journal_mode=wal")
+            self._retry(lambda: self.conn.execute("PRAGMA journal_mode=wal"))
             self.conn.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable per commit
         except sqlite3.DatabaseError as error:
-            raise FileProblem(
-                f"{self.path} is not a readable sessions database ({error}); move it away to "
-                "start fresh — it was left untouched"
-            ) from None
+            if _damaged(error):
+                raise FileProblem(
+                    f"{self.path} is not a readable sessions database ({error}); move it away "
+                    "to start fresh — it was left untouched"
+                ) from None
+            raise FileProblem(f"cannot use the sessions database: "
+                              f"{reason(error, self.path)}") from None
 
     @property
     def db(self) -> sqlite_utils.Database:
@@ -68,9 +137,44 @@ class Store:
         if self._db is None:
             import sqlite_utils
 
-            self._db = sqlite_utils.Database(self.conn)
-            self._create()
+            db = sqlite_utils.Database(self.conn)
+            try:
+                self._create(db)
+            except sqlite3.Error as error:
+                raise self._problem(error, "cannot set up the sessions database") from None
+            self._db = db
         return self._db
+
+    # --- transactions -----------------------------------------------------------------------
+    def _retry(self, action: Any) -> Any:
+        """Run `action`, again while another process holds the lock, up to `retry_for` s."""
+        deadline = time.monotonic() + self.retry_for
+        while True:
+            try:
+                return action()
+            except sqlite3.OperationalError as error:
+                if not _busy(error) or time.monotonic() >= deadline:
+                    raise
+                time.sleep(random.uniform(0.01, 0.05))  # jitter: two waiters do not collide
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[None]:
+        """One write transaction holding the write lock from its start (BEGIN IMMEDIATE)."""
+        self._retry(lambda: self.conn.execute("BEGIN IMMEDIATE"))
+        try:
+            yield
+            self.conn.execute("COMMIT")
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
+
+    def _problem(self, error: sqlite3.Error, what: str) -> FileProblem:
+        if _damaged(error):
+            return FileProblem(f"{what}: {self.path} is damaged ({error}); move it away to "
+                               "start fresh — it was left untouched")
+        why = reason(error, self.path)
+        return SaveFailed(f"{what}: {why}", why)
 
     # --- schema ------------------------------------------------------------------------------
     def _check(self, existed: bool) -> None:
@@ -95,14 +199,18 @@ class Store:
                     f"knows {SCHEMA_VERSION}); update the coach — the file was left untouched"
                 )
 
-    def _create(self) -> None:
-        db = self._db
-        assert db is not None
-        with db.atomic():
-            if "meta" not in db.table_names():
+    def _create(self, db: sqlite_utils.Database) -> None:
+        """The tables, made in one write transaction: processes racing on an empty home
+        see either none of them or all (each checks again once it holds the lock)."""
+        names = {"meta", "sessions", "turns"}
+        if names <= set(db.table_names()):
+            return
+        with self._write():
+            tables = set(db.table_names())
+            if "meta" not in tables:
                 db.table("meta").insert(
                     {"key": "schema_version", "value": str(SCHEMA_VERSION)}, pk="key")
-            if "sessions" not in db.table_names():
+            if "sessions" not in tables:
                 db.table("sessions").create(
                     {
                         "id": int, "title": str, "stage": str, "key": str, "tempo": float,
@@ -111,7 +219,7 @@ class Store:
                     pk="id",
                 )
                 db.table("sessions").create_index(["updated"])
-            if "turns" not in db.table_names():
+            if "turns" not in tables:
                 db.table("turns").create(
                     {"id": int, "session_id": int, "n": int, "user": str, "reply": str,
                      "stage": str, "at": str},
@@ -134,10 +242,14 @@ class Store:
         }
 
     def create(self, coach: Coach) -> int:
-        with self.db.atomic():
-            row = {**self._row(coach), "created": _now()}
-            table = self.db.table("sessions").insert(row)
-            return int(table.last_rowid or 0)
+        db = self.db
+        try:
+            with self._write():
+                row = {**self._row(coach), "created": _now()}
+                table = db.table("sessions").insert(row)
+                return int(table.last_rowid or 0)
+        except sqlite3.Error as error:
+            raise self._problem(error, "cannot start a new session") from None
 
     def resume(self, *, new: bool = False, session: int | str | None = None, **kw: Any) -> Coach:
         """The coach of `session`, else the last unfinished one (unless `new`), else a new one.
@@ -149,38 +261,83 @@ class Store:
         target = int(self.get(session)["id"]) if session is not None else (
             None if new else self.latest_unfinished())
         if target is not None:
-            coach = self.load(target, **kw)
+            try:
+                coach = self.load(target, **kw)
+            except FileProblem as error:  # the way on: a new session works
+                raise FileProblem(f"{error}; `coach --new` starts a new session (this one is "
+                                  "kept as it is)") from None
             self.session_id = target
             return coach
         coach = Coach(**kw)
         self.session_id = self.create(coach)
         return coach
 
+    @property
+    def unsaved(self) -> int:
+        """Turns this store could not save yet (kept; each save tries them again first)."""
+        return len(self._pending)
+
     def save_turn(self, session_id: int | None, coach: Coach, text: str, reply: Reply) -> int:
-        """Save the coach after one turn, with the turn itself, in one transaction."""
+        """Save the coach after one turn, with the turn itself, in one transaction.
+
+        Raises `SaveFailed` if it cannot; the turn is kept and saved (in order) with the next
+        one, or by `flush`."""
         if session_id is None:
             session_id = self.session_id
         if session_id is None:
             self.session_id = session_id = self.create(coach)
-        with self.db.atomic():
-            row = self._row(coach)
-            self.db.table("sessions").update(session_id, row)
-            n = self.db.execute(
-                "select coalesce(max(n), 0) + 1 from turns where session_id = ?", [session_id]
-            ).fetchone()[0]
-            self.db.table("turns").insert({
-                "session_id": session_id, "n": n, "user": text[:4000],
-                "reply": reply.text[:20000], "stage": reply.stage, "at": row["updated"],
-            })
+        row = self._row(coach)
+        self._pending.append({
+            "session_id": session_id, "user": log_text(text),
+            "reply": log_text(reply.text, REPLY_LIMIT), "stage": reply.stage,
+            "at": row["updated"],
+        })
+        self._pending_row = (session_id, row)
+        self.flush()
         return session_id
 
+    def flush(self) -> None:
+        """Write the turns kept from failed saves (and the latest session row)."""
+        if not self._pending and self._pending_row is None:
+            return
+        db = self.db
+        try:
+            with self._write():
+                if self._pending_row is not None:
+                    db.table("sessions").update(*self._pending_row)
+                for turn in self._pending:
+                    n = db.execute(
+                        "select coalesce(max(n), 0) + 1 from turns where session_id = ?",
+                        [turn["session_id"]]).fetchone()[0]
+                    db.table("turns").insert({**turn, "n": n})
+        except sqlite3.Error as error:
+            count = len(self._pending)
+            what = "this turn was" if count == 1 else f"{count} turns were"
+            why = reason(error, self.path)
+            raise SaveFailed(f"{what} not saved ({why}); kept, and saved with the next turn",
+                             why) from None
+        self._pending.clear()
+        self._pending_row = None
+
     def save(self, session_id: int, coach: Coach) -> None:
-        with self.db.atomic():
-            self.db.table("sessions").update(session_id, self._row(coach))
+        db = self.db
+        try:
+            with self._write():
+                db.table("sessions").update(session_id, self._row(coach))
+        except sqlite3.Error as error:
+            raise self._problem(error, f"cannot save session {session_id}") from None
+
+    def _query(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+        """Rows of a read; a damaged or unreadable file is one line, not a traceback."""
+        db = self.db
+        try:
+            return [dict(row) for row in db.query(sql, params or [])]
+        except sqlite3.Error as error:
+            raise self._problem(error, "cannot read the sessions database") from None
 
     def latest_unfinished(self) -> int | None:
-        rows = list(self.db.query(
-            "select id from sessions where done = 0 order by updated desc, id desc limit 1"))
+        rows = self._query(
+            "select id from sessions where done = 0 order by updated desc, id desc limit 1")
         return int(rows[0]["id"]) if rows else None
 
     def get(self, session_id: int | str) -> dict[str, Any]:
@@ -189,7 +346,7 @@ class Store:
         except (TypeError, ValueError):
             raise BadInput(f"session id {session_id!r} is not a number; see `coach sessions "
                            "list`") from None
-        rows = list(self.db.query("select * from sessions where id = ?", [number]))
+        rows = self._query("select * from sessions where id = ?", [number])
         if not rows:
             raise BadInput(f"no session {number}; see `coach sessions list`")
         return rows[0]
@@ -217,17 +374,16 @@ class Store:
                               f"{str(error).splitlines()[0]}") from None
 
     def list_sessions(self) -> list[dict[str, Any]]:
-        rows = self.db.query(
+        return self._query(
             "select id, title, stage, key, tempo, done, updated from sessions "
             "order by updated desc, id desc"
         )
-        return [dict(r) for r in rows]
 
     def turns(self, session_id: int | str) -> list[dict[str, Any]]:
         number = int(self.get(session_id)["id"])
-        return [dict(r) for r in self.db.query(
+        return self._query(
             "select n, user, reply, stage, at from turns where session_id = ? order by n",
-            [number])]
+            [number])
 
     def close(self) -> None:
         self.conn.close()

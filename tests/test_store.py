@@ -10,7 +10,7 @@ import pytest
 from assistant.coach import Coach
 from assistant.errors import BadInput, FileProblem
 from assistant.kb.loader import knowledge
-from assistant.store import SCHEMA_VERSION, Store, db_path
+from assistant.store import SCHEMA_VERSION, SaveFailed, Store, db_path
 
 
 def test_lives_in_coach_home_with_wal_and_a_schema_version(coach_home: Path) -> None:
@@ -78,7 +78,7 @@ def test_a_turn_is_one_transaction(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(store.db, "table",
                         lambda name: Broken() if name == "turns" else real_table(name))
-    with pytest.raises(sqlite3.OperationalError):
+    with pytest.raises(SaveFailed, match="kept"):  # said, and kept to save again
         store.save_turn(sid, coach, "1", reply)
     monkeypatch.undo()
     after = (store.get(sid)["state"], len(store.turns(sid)))  # type: ignore[arg-type]

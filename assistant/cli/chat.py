@@ -92,11 +92,15 @@ def plain_text(markdown: str) -> str:
 
 
 def print_reply(reply: Reply, out: TextIO) -> None:
-    out.write(plain_text(reply.text) + "\n")
+    """The reply as plain lines; escape sequences quoted from the user's words or a knowledge
+    file are removed, as the TUI removes them."""
+    from assistant.safe_text import clean_text
+
+    out.write(plain_text(clean_text(reply.text, lines=True)) + "\n")
     for option in reply.options:
-        out.write(f"  {option.number}. {option.label}\n")
+        out.write(f"  {option.number}. {clean_text(option.label)}\n")
         if option.why:
-            out.write(f"     {option.why}\n")
+            out.write(f"     {clean_text(option.why)}\n")
     if reply.options:
         out.write("Pick a number, or say “play N”, “why N”, “more”.\n")
     out.flush()
@@ -131,62 +135,80 @@ def render_preview(request: PreviewRequest) -> str:
 def export_files(song: Song, folder: str | None, session_id: Any = None) -> str:
     """"export [to DIR]" said in the chat: the song's four files, as `coach sessions export`
     writes them (`assistant.export`), into DIR or the session's default export folder. One
-    line either way: where the files went, or why they could not be written."""
+    line either way: where the files went, or why they could not be written. Files already in
+    DIR are kept: the export then goes into a new sub-folder, and the line says so."""
     from pathlib import Path
 
-    from assistant.export import FILES, default_folder, export_song
+    from assistant.export import FILES, default_folder, export_where_said
 
     target = Path(folder).expanduser() if folder else default_folder(session_id)
     try:
-        result = export_song(song, target)
+        result = export_where_said(song, folder, session_id)
     except Exception as error:  # an unwritable folder, no soundfont: say so, go on
         reason = " ".join(str(error).split()) or type(error).__name__
         return f"Could not export to {target}: {reason}"
-    return f"Exported {', '.join(FILES[:-1])} and {FILES[-1]} to {result['folder']}."
+    said = f"Exported {', '.join(FILES[:-1])} and {FILES[-1]} to {result['folder']}"
+    if result.get("subfolder"):
+        said += f" ({target} already had song files: they are kept as they were)"
+    return said + "."
 
 
-def _more_lyric_lines(text: str, stdin: TextIO, interactive: bool = False) -> str:
-    """Lyrics come in several lines. After a lyric header alone on its line ("lyrics for the
-    chorus:", "[Verse 1]") every line up to an empty one (or the end of input) is one
-    message; in a terminal, lines pasted together with a lyric line join it too."""
-    header_only = re.match(r"^\s*(?:\[[^\]]{1,40}\]|[^:]{0,60}\b(?:lyrics?|words|verse|chorus|bridge|hook|"
-                           r"refrain)\b[^:]{0,40}:)\s*$", text, re.I)
-    pasted = interactive and _pending(stdin)
-    if not (header_only or pasted):
-        return text
-    from assistant.understanding.reader import lyric_message
-
-    if not lyric_message(text):
-        return text
-    lines = [text]
-    for _ in range(10_000):
-        if not header_only and not _pending(stdin):
-            break
-        more = stdin.readline()
-        if not more.strip():
-            break
-        lines.append(more.rstrip("\r\n"))
-    return "\n".join(lines)
-
-
-def _pending(stdin: TextIO) -> bool:
-    """More input already waiting (a paste), without blocking."""
+def _read_line(stdin: TextIO) -> tuple[str | None, bool]:
+    """The next line without its end (None at end of input), and whether it held bytes that
+    are not UTF-8 (they become U+FFFD, the replacement character)."""
+    line = stdin.readline()
+    if not line:
+        return None, False
+    text = line.rstrip("\r\n")
     try:
-        import select
+        text.encode("utf-8")
+        return text, False
+    except UnicodeEncodeError:  # undecodable bytes arrive as lone surrogates
+        raw = text.encode("utf-8", "surrogateescape")
+        return raw.decode("utf-8", "replace").encode("utf-8", "replace").decode(), True
 
-        return bool(select.select([stdin], [], [], 0.05)[0])
-    except (OSError, ValueError, TypeError):
-        return False
+
+def _save_turn(store: Store, session_id: int, coach: Coach, text: str, reply: Reply,
+               out: TextIO) -> None:
+    """Save one turn before its reply is shown; a failure is said, the turn kept for later."""
+    from assistant.store import USER_LIMIT, SaveFailed
+
+    if len(text) > USER_LIMIT:
+        out.write(f"(Your message has {len(text):,} characters: the coach read all of it; the "
+                  f"session log keeps the first {USER_LIMIT:,}.)\n")
+    try:
+        store.save_turn(session_id, coach, text, reply)
+    except SaveFailed as error:  # the chat goes on: the turn is kept and saved later
+        out.write(f"(Not saved: {error}.)\n")
+
+
+def _finish(store: Store, session_id: int) -> None:
+    """At the end: one more try for unsaved turns, then one line saying what was lost."""
+    from assistant.store import SaveFailed
+
+    count = store.unsaved
+    if not count:
+        return
+    try:
+        store.flush()
+    except SaveFailed as error:
+        turns = "1 turn" if count == 1 else f"{count} turns"
+        raise SaveFailed(f"{turns} of session {session_id} not saved ({error.reason}); the "
+                         f"turns before are saved in {store.path}") from None
 
 
 def plain_chat(store: Store, *, new: bool = False, session: str | None = None,
                stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
     """The coach line by line. Returns 0 at end of input or on "quit"."""
+    from assistant.safe_text import clean_text
+
     stdin = stdin or sys.stdin
     out = stdout or sys.stdout
     if out is sys.stdout and hasattr(out, "reconfigure"):
         # a terminal that cannot show “quotes” or ♪ gets a ? instead of a crash
         out.reconfigure(errors="replace")
+    if stdin is sys.stdin and hasattr(stdin, "reconfigure"):
+        stdin.reconfigure(errors="surrogateescape")  # bytes that are not UTF-8: see _read_line
     coach = store.resume(new=new, session=session)
     coach.kb  # noqa: B018 -- a broken knowledge file stops here: one line, exit 2
     session_id = store.session_id
@@ -200,15 +222,16 @@ def plain_chat(store: Store, *, new: bool = False, session: str | None = None,
         if interactive:
             out.write("you> ")
             out.flush()
-        line = stdin.readline()
-        if not line:
+        text, replaced = _read_line(stdin)
+        if text is None:
             break
-        text = line.rstrip("\r\n")
-        text = _more_lyric_lines(text, stdin, interactive)
+        if replaced:
+            out.write("(That line was not valid UTF-8: the bytes that could not be read are "
+                      "shown as \ufffd.)\n")
         if not interactive:
-            out.write(f"\n> {text}\n")
+            out.write(f"\n> {clean_text(text)}\n")
         reply = coach.handle(text)
-        store.save_turn(session_id, coach, text, reply)  # saved before it is shown
+        _save_turn(store, session_id, coach, text, reply, out)  # saved before it is shown
         print_reply(reply, out)
         if reply.preview is not None:
             out.write(render_preview(reply.preview) + "\n")
@@ -218,8 +241,10 @@ def plain_chat(store: Store, *, new: bool = False, session: str | None = None,
             out.write(export_files(coach.song, export.folder, session_id) + "\n")
             out.flush()
         if reply.quit:
+            _finish(store, session_id)
             return 0
         if reply.new_song:  # this session is saved as it is; a new one starts
+            _finish(store, session_id)
             coach = store.resume(new=True, knowledge=coach.kb)
             session_id = store.session_id
             assert session_id is not None
@@ -227,6 +252,8 @@ def plain_chat(store: Store, *, new: bool = False, session: str | None = None,
             store.save(session_id, coach)
             out.write(f"\n(session {session_id})\n")
             print_reply(reply, out)
+    out.flush()
+    _finish(store, session_id)
     out.write(f"\nSaved (session {session_id}). `coach` picks up where you left off.\n")
     out.flush()
     return 0

@@ -26,6 +26,9 @@ def register(subparsers: Any) -> None:
     export.add_argument("id", metavar="ID")
     export.add_argument("--to", required=True, metavar="DIR", help="folder to write into")
     export.add_argument("--soundfont", metavar="SF2", help="soundfont for preview.wav")
+    export.add_argument("--force", action="store_true",
+                        help="replace song files already in the folder (without it, the "
+                        "export refuses and writes nothing)")
     export.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(func=run)
 
@@ -55,14 +58,17 @@ def _list(store: Any, as_json: bool) -> int:
     if not sessions:
         print("No sessions yet: run `coach` to start one.")
         return 0
+    from assistant.safe_text import clean_text
     from assistant.song import STAGE_TITLES
 
     print(f"{'id':>4}  {'title':<28} {'stage':<20} {'key':<12} {'tempo':>6}  updated")
     for s in sessions:
-        tempo = f"{s['tempo']:g}" if s["tempo"] else "—"
-        stage = "done" if s["done"] else STAGE_TITLES.get(s["stage"], s["stage"])
-        print(f"{s['id']:>4}  {s['title'][:28]:<28} {stage:<20} {s['key'] or '—':<12} "
-              f"{tempo:>6}  {s['updated']}")
+        # a row damaged by hand (NULLs, odd types) is still listed, not a traceback
+        tempo = f"{s['tempo']:g}" if isinstance(s["tempo"], (int, float)) and s["tempo"] else "—"
+        stage = "done" if s["done"] else STAGE_TITLES.get(str(s["stage"]), str(s["stage"] or "—"))
+        title = clean_text(str(s["title"])) if s["title"] else "(untitled)"
+        print(f"{s['id']!s:>4}  {title[:28]:<28} {stage:<20} {clean_text(str(s['key'] or '—')):<12}"
+              f" {tempo:>6}  {s['updated'] or '—'}")
     return 0
 
 
@@ -80,9 +86,10 @@ def _show(store: Any, session: str, as_json: bool) -> int:
         }))
         return 0
     from assistant.cli.chat import plain_text
+    from assistant.safe_text import clean_text
 
     print(f"Session {row['id']} · {len(turns)} turns · updated {row['updated']}")
-    print(plain_text(sheet_markdown(coach.song)))
+    print(plain_text(clean_text(sheet_markdown(coach.song), lines=True)))
     return 0
 
 
@@ -90,12 +97,15 @@ def _export(store: Any, args: argparse.Namespace) -> int:
     from assistant.export import export_song
 
     coach = store.load(store.get(args.id)["id"])
-    result = export_song(coach.song, args.to, soundfont=args.soundfont)
+    result = export_song(coach.song, args.to, soundfont=args.soundfont, overwrite=args.force)
     if args.json:
         print(json.dumps(result))
         return 0
     for name, path in result["files"].items():
         print(f"{name:<12} {path}")
+    if result["replaced"]:
+        print(f"(--force: replaced {', '.join(result['replaced'])} in {result['folder']})",
+              file=sys.stderr)
     if result["placeholders"]:
         print(f"(the demo uses placeholders for: {', '.join(result['placeholders'])})",
               file=sys.stderr)

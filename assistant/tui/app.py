@@ -316,8 +316,15 @@ class CoachApp(App[int]):
         export = getattr(reply, "export", None)  # "export to ~/songs" said in the chat
         if export is not None:
             self.action_export(getattr(export, "folder", None))
-        if result.save_error:
-            await self._chat.add_note(f"Could not save this turn: {result.save_error}")
+        if result.save_error:  # the store keeps the turn and saves it with the next one
+            await self._chat.add_note(f"Not saved: {result.save_error}")
+        said = result.user_text or ""
+        from assistant.store import USER_LIMIT  # the core is loaded by the time a turn shows
+
+        if len(said) > USER_LIMIT:
+            await self._chat.add_note(f"Your message has {len(said):,} characters: the coach "
+                                      f"read all of it; the session log keeps the first "
+                                      f"{USER_LIMIT:,}.")
         if reply.preview is not None:
             self.play_preview(reply.preview)
         if not self.query_one("#input", HistoryInput).has_focus:
@@ -565,20 +572,23 @@ class CoachApp(App[int]):
 
     @work(thread=True, exclusive=True, group="export")
     def _export_worker(self, song: Song, session_id: Any, where: str | None = None) -> None:
-        """Renders the demo too, so it runs beside the turns, on a copy of the sheet."""
-        from assistant.export import default_folder, export_song
+        """Renders the demo too, so it runs beside the turns, on a copy of the sheet. A folder
+        the user named keeps its own song files: the export goes into a new sub-folder."""
+        from assistant.export import export_where_said
 
-        folder = Path(where).expanduser() if where else default_folder(session_id)
         try:
-            export_song(song, folder)
+            result = export_where_said(song, where, session_id)
         except Exception as error:  # a bad path or soundfont: say so, keep going
             message = f"Export failed: {error}"
             self._status_from_thread("error", message)
             self.call_from_thread(self.call_later, self._chat.add_note, message)
             return
+        folder = Path(result["folder"])
         self.last_export = folder
         self._status_from_thread("saved", f"exported to {short_path(folder)}")
         note = f"Exported song.json, song.md, song.mid and preview.wav to {folder}"
+        if result.get("subfolder"):
+            note += f" ({Path(where or folder).expanduser()} already had song files: kept)"
         self.call_from_thread(self.call_later, self._chat.add_note, note)
 
 
