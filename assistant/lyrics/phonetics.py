@@ -57,12 +57,20 @@ def stress_of(phones: str) -> str:
 
 
 def rhyming_part(phones: str) -> str:
-    """From the last primary- or secondary-stressed vowel to the end ("B IH0 G IH1 N" -> "IH1 N")."""
+    """From the last stressed vowel to the end ("B IH0 G IH1 N" -> "IH1 N"). A secondary
+    stress after the primary counts when a consonant follows it (heartbreak -> "EY2 K"),
+    not on a last open vowel (pony "P OW1 N IY2" -> "OW1 N IY2")."""
     parts = phones.split()
-    for i in range(len(parts) - 1, -1, -1):
+    primary = max((i for i, p in enumerate(parts) if p[-1] == "1"), default=-1)
+    for i in range(len(parts) - 1, primary, -1):
+        if parts[i][-1] == "2" and i < len(parts) - 1:
+            return " ".join(parts[i:])
+    if primary >= 0:
+        return " ".join(parts[primary:])
+    for i in range(len(parts) - 1, -1, -1):  # no primary stress: the last stressed or any vowel
         if parts[i][-1] in "12":
             return " ".join(parts[i:])
-    for i in range(len(parts) - 1, -1, -1):  # no stress marked: the last vowel
+    for i in range(len(parts) - 1, -1, -1):
         if parts[i][-1].isdigit():
             return " ".join(parts[i:])
     return phones
@@ -102,8 +110,20 @@ MISSING = 1 << 30
 _PREFIXES = ("un", "re", "dis", "mis", "non", "over", "under", "out", "pre", "sub", "super", "anti")
 
 
+# Poetry's and old songs' elisions: the apostrophe takes a syllable away.
+_ELISIONS = {"o'er": ("over", 1), "e'er": ("ever", 1), "ne'er": ("never", 1), "e'en": ("even", 1),
+             "heav'n": ("heaven", 1), "pow'r": ("power", 1), "flow'r": ("flower", 1),
+             "ev'ry": ("every", 2), "th'": ("the", 1), "'mid": ("amid", 1), "'neath": ("beneath", 1)}
+
+
 def estimate(word: str, d: Dictionary) -> Word:
-    w = word.lower().replace("’", "'").strip("'") or word.lower()
+    w = word.lower().replace("’", "'")
+    if w in _ELISIONS:
+        full, count = _ELISIONS[w]
+        p = d.phones(full)
+        rhyme = rhyming_part(p[0]) if p else ""
+        return Word(word, count, "1" + "0" * (count - 1), rhyme, False, f"“{full}” with a syllable elided")
+    w = w.strip("'") or word.lower()
     if not re.search(r"[a-z]", w):
         return Word(word, 0, "", "", False, "not a word")
     w = re.sub(r"[^a-z']", "", w)

@@ -19,6 +19,9 @@ from statistics import median
 
 from assistant.lyrics.line import Line, shown
 
+HELD_BADLY = frozenset("a an the of to and but or nor in on at by for from with as than if".split())
+"""Small words that sound wrong held long even at a line's end ("...for the")."""
+
 
 @dataclass(frozen=True)
 class NoteSpan:
@@ -118,9 +121,9 @@ def fit_line(number: int, line: Line, notes: list[NoteSpan], bar_beats: float = 
     for i, (syl, note) in enumerate(pairs):
         if note.duration < max(1.5, 2 * typical) or note.duration < longest.duration * 0.99:
             continue
-        small = line.words[syl.word].syllables == 1 and syl.stress == "0"
+        small = line.words[syl.word].text.lower() in HELD_BADLY
         final = i == len(pairs) - 1
-        if (syl.stress == "0" and not final) or (small and final):
+        if (syl.stress == "0" and not final) or small:
             heavy = next((p for p, _ in pairs if p.stress == "1"), None)
             fits.append(Fit(
                 "prosody.long-weak",

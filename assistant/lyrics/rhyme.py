@@ -8,14 +8,16 @@ family (m/n/ng, t/d, s/z...), the way songwriters rhyme "time" with "line".
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from assistant.lyrics.dictionary import VOWELS, Dictionary
 from assistant.lyrics.phonetics import Word, lookup, rhyming_part, stressed_vowel, words_of
 
-# consonants a sung ending lets pass for each other (after Pattison, "Songwriting Without Boundaries")
+# consonant families a sung ending lets pass for each other (Pattison, "Writing Better
+# Lyrics": voiceless and voiced plosives, voiceless and voiced fricatives, nasals)
 _FAMILY = {}
-for group in ("M N NG", "P B", "T D", "K G", "F V", "S Z", "TH DH", "SH ZH CH JH"):
+for group in ("M N NG", "P T K", "B D G", "F TH S SH CH", "V DH Z ZH JH"):
     for phone in group.split():
         _FAMILY[phone] = group.split()[0]
 _ADDED = frozenset({"S", "Z", "T", "D"})  # day/days, love/loved: still heard as a rhyme
@@ -77,9 +79,11 @@ def words_rhyme(a: str, b: str, d: Dictionary) -> bool:
     if a == b:
         return True  # a repeated word is an identical rhyme: songs lean on them
     pa, pb = _parts(a, d), _parts(b, d)
-    if pa and pb:
-        return any(sounds_rhyme(x, y) for x in pa for y in pb)
-    return len(a) > 2 and len(b) > 2 and a[-3:] == b[-3:]
+    if pa and pb and any(sounds_rhyme(x, y) for x in pa for y in pb):
+        return True
+    # two words the dictionary lacks: a shared spelled ending with its vowel (toves / borogoves)
+    unknown = not d.phones(a) and not d.phones(b)
+    return unknown and len(a) > 2 and len(b) > 2 and a[-3:] == b[-3:] and bool(re.search(r"[aeiouy]", a[-3:]))
 
 
 def scheme(last_words: list[str], d: Dictionary) -> str:

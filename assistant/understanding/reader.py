@@ -80,6 +80,10 @@ def analyse(text: str, context: Context, lex: Lexicon) -> Analysis | None:
     raw = clean_raw(text if isinstance(text, str) else str(text))
     if not raw:
         return None
+    if lyric_message(text if isinstance(text, str) else raw):
+        # its shape says it all: the model learns one feature for it, and the words of a
+        # song (long lines, any vocabulary) do not pull on the other intents' weights
+        return Analysis(raw, raw, [], [], {}, None, False, ["bias", "shape:lyrics"])
     fixed = fix_digits(raw)
     path = _path_in(fixed)
     # a file's name says nothing about the turn ("my mix.wav" is not the Mixing stage)
@@ -106,7 +110,8 @@ _LYRIC_ASK = re.compile(
     r"\brhym(?:e|es|ing)\s+(?:for|with|to)\b|\bwhat\s+rhymes\b|^\s*rhymes?\s+(?!scheme)\S+\s*\??\s*$|"
     r"\b(?:check|look\s+at|review|analy[sz]e|show|see|fix|read|rate|test|improve)\b[^.?!]{0,25}\blyrics?\b|"
     r"\b(?:write|writing|start|starting|need|want|help|ideas?|stuck)\b[^.?!]{0,30}\b(?:lyrics?|words\s+for)\b|"
-    r"\blyrics?\s+(?:about|ideas?|help|for)\b|\bsyllables?\b", re.I)
+    r"\blyrics?\s+(?:about|ideas?|help|for)\b|\bsyllables?\b|\b(?:my|our)\s+lyrics?\b", re.I)
+_LYRIC_SURE = re.compile(r"\brhym(?:e|es|ing)\s+(?:for|with)\b|\b(?:my|our)\s+lyrics?\b", re.I)
 _DEFINING = re.compile(r"^\s*(?:what\s+(?:is|are|'s|does)|what's|whats|define|explain|meaning\s+of)\b", re.I)
 
 
@@ -116,7 +121,7 @@ def lyric_message(raw: str) -> bool:
     if _LYRIC_HEAD.match(head):
         return True
     first = head.split("\n", 1)[0]
-    return bool(_LYRIC_ASK.search(first)) and not _DEFINING.match(first)
+    return bool(_LYRIC_ASK.search(first)) and (not _DEFINING.match(first) or bool(_LYRIC_SURE.search(first)))
 
 
 def read(text: str, context: Context, lex: Lexicon) -> Command:
@@ -301,8 +306,8 @@ def _supports(intent: str, found: dict[str, object], mentions: list[Mention], wo
         return bool(set(found) & _CHANGE_VALUES) or any(
             m.has("comparative") or (m.has("mode") and m.polarity < 0) or m.has("tempo_word")
             for m in mentions)
-    if intent in ("clarify", "empty"):
-        return False
+    if intent in ("clarify", "empty", "lyrics"):
+        return False  # lyrics are read by their shape (lyric_message), before the model
     return intent in INTENTS
 
 

@@ -16,14 +16,14 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 
 KINDS = ("stories", "feedback", "numbers", "instruments", "questions", "typos", "vibe",
-         "navigation", "music", "arrangement", "mixed")
+         "navigation", "music", "arrangement", "mixed", "lyrics")
 
 STAGES = ("conception", "composition", "arrangement", "recording", "editing", "mixing")
 
 INTENTS = ("pick", "why", "play", "more", "feedback", "answer", "change", "chords", "instruments",
            "arrange", "define", "question", "goto", "yes", "no", "suggest", "back", "skip", "next",
            "undo", "quit", "help", "status", "restart", "checklist", "empty", "tick", "untick",
-           "export", "tool")
+           "export", "tool", "lyrics")
 
 # slot name -> type: "int", "str", "sign" ("+" or "-"), "list[str]", "list[int]"
 SLOTS: dict[str, str] = {
