@@ -168,6 +168,39 @@ def _read_line(stdin: TextIO) -> tuple[str | None, bool]:
         return raw.decode("utf-8", "replace").encode("utf-8", "replace").decode(), True
 
 
+def _more_lyric_lines(text: str, stdin: TextIO, interactive: bool = False) -> str:
+    """Lyrics come in several lines. After a lyric header alone on its line ("lyrics for the
+    chorus:", "[Verse 1]") every line up to an empty one (or the end of input) is one
+    message; in a terminal, lines pasted together with a lyric line join it too."""
+    header_only = re.match(r"^\s*(?:\[[^\]]{1,40}\]|[^:]{0,60}\b(?:lyrics?|words|verse|chorus|bridge|hook|"
+                           r"refrain)\b[^:]{0,40}:)\s*$", text, re.I)
+    if not (header_only or (interactive and _pending(stdin))):
+        return text
+    from assistant.understanding.reader import lyric_message
+
+    if not lyric_message(text):
+        return text
+    lines = [text]
+    for _ in range(10_000):
+        if not header_only and not _pending(stdin):
+            break
+        more, _ = _read_line(stdin)
+        if more is None or not more.strip():
+            break
+        lines.append(more)
+    return "\n".join(lines)
+
+
+def _pending(stdin: TextIO) -> bool:
+    """More input already waiting (a paste), without blocking."""
+    try:
+        import select
+
+        return bool(select.select([stdin], [], [], 0.05)[0])
+    except (OSError, ValueError, TypeError):
+        return False
+
+
 def _save_turn(store: Store, session_id: int, coach: Coach, text: str, reply: Reply,
                out: TextIO) -> None:
     """Save one turn before its reply is shown; a failure is said, the turn kept for later."""
@@ -228,8 +261,9 @@ def plain_chat(store: Store, *, new: bool = False, session: str | None = None,
         if replaced:
             out.write("(That line was not valid UTF-8: the bytes that could not be read are "
                       "shown as \ufffd.)\n")
+        text = _more_lyric_lines(text, stdin, interactive)
         if not interactive:
-            out.write(f"\n> {clean_text(text)}\n")
+            out.write(f"\n> {clean_text(text, lines=True)}\n")
         reply = coach.handle(text)
         _save_turn(store, session_id, coach, text, reply, out)  # saved before it is shown
         print_reply(reply, out)
