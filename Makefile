@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-DEBS   := libfluidsynth3 timgm6mb-soundfont
+DEBS   := libfluidsynth3 timgm6mb-soundfont libportaudio2
 
 .PHONY: run test lint typecheck system-deps venv bench clean
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-FMIN, FMAX = 65.0, 1050.0  # C2..C6: humming and singing, bass to soprano
+FMIN, FMAX = 65.0, 1600.0  # C2..G6: humming and singing, bass to soprano, and whistling
 SR = 16000  # plenty for a voice's fundamental up to C6, and half the work of 32 kHz
 FRAME = 768  # 48 ms: two periods of the lowest note fit (one compared with the next)
 HOP = 160  # 10 ms

@@ -27,6 +27,7 @@ NO_PITCH = "I heard no clear pitch in this take"
 MIN_NOTE_S = 0.06
 CHANGE_SEMITONES = 0.55  # a new note when the pitch sits this far from the current one...
 CHANGE_FRAMES = 5  # ...for this many frames (50 ms): vibrato swings back sooner
+DRIFT_BAND, DRIFT_RATE = 0.45, 0.1  # a note's pitch follows slow drift inside this band
 MIN_NOTES = 3
 MIN_VOICED_S = 0.6
 ONSET_SHIFT_S = 0.014  # the voiced onset's measured lag behind the note (dev songs, not the eval set)
@@ -147,9 +148,9 @@ def _pitch_segments(midi: np.ndarray) -> list[tuple[int, int]]:
                 current = target
                 i += CHANGE_FRAMES
                 continue
-        else:
-            # follow slow drift inside a note
-            current = 0.9 * current + 0.1 * float(smooth[i])
+        elif abs(smooth[i] - current) < DRIFT_BAND:
+            # follow slow drift inside a note (not a slow glide to the next one)
+            current += DRIFT_RATE * (float(smooth[i]) - current)
         i += 1
     cuts.append(len(smooth))
     return [(a, b) for a, b in zip(cuts[:-1], cuts[1:], strict=True) if b > a]
@@ -355,6 +356,24 @@ def quantize(result: Transcription, tempo: float, meter: str = "4/4") -> None:
     result.meter = meter
 
 
+def _percussive_share(notes: list[HeardNote], track: pitch_mod.PitchTrack) -> float:
+    """Share of notes that die away like a hit (a click, a drum, a plucked string's
+    transient): the level 150 ms in sits more than 12 dB under the onset's peak. A sung or
+    hummed note holds its level."""
+    if not notes:
+        return 0.0
+    level = 20 * np.log10(np.maximum(track.rms, 1e-6))
+    hop = track.hop_s
+    hits = 0
+    for note in notes:
+        start = int(round(note.onset_s / hop))
+        peak = float(level[start:start + max(1, int(0.06 / hop))].max(initial=-120.0))
+        later = level[start + int(0.15 / hop):start + int(max(0.2, note.duration_s) / hop)]
+        if len(later) and peak - float(np.median(later)) > 12.0:
+            hits += 1
+    return hits / len(notes)
+
+
 # --- the whole take -------------------------------------------------------------------------------
 def transcribe_clip(clip: Clip, *, tempo: float | None = None, meter: str = "4/4",
                     key: Key | None = None) -> Transcription:
@@ -373,6 +392,9 @@ def transcribe_clip(clip: Clip, *, tempo: float | None = None, meter: str = "4/4
     confident = [n for n in notes if n.confidence >= 0.5]
     if len(confident) < max(MIN_NOTES, len(notes) // 3):
         raise BadInput(f"{NO_PITCH}: it sounds like noise or several sounds at once")
+    if _percussive_share(notes, track) > 0.6:
+        raise BadInput(f"{NO_PITCH}: it sounds like a click or drums (short hits that die "
+                       "away, not sung notes)")
     found_key, fit = key_of(notes)
     detected = tempo_from_onsets([n.onset_s for n in notes], [n.duration_s for n in notes])
     result = Transcription(notes=notes, key=key or found_key, key_fit=fit, tempo_bpm=detected,

@@ -235,7 +235,33 @@ def take_report(result: dict[str, Any]) -> str:
 def run_take(ctx: Ctx, parsed: Parsed) -> Step | None:
     if parsed.intent not in ("answer", "question", "change", "tool") or not parsed.slots.path:
         return None
-    return take_step(ctx, parsed.slots.path, answered=ctx.slot == "take")
+    from assistant.commands.audio import what_is
+
+    if what_is(parsed.text, "recording") != "take":
+        return None  # a hummed tune, chords or a favourite song: the audio-in hook hears it
+    return kept_take_step(ctx, parsed.slots.path, answered=ctx.slot == "take")
+
+
+def kept_take_step(ctx: Ctx, text: str, *, answered: bool) -> Step:
+    """The take check, and the take kept on the sheet (ranked once there are two)."""
+    step = take_step(ctx, text, answered=answered)
+    path, exists = find_file(text)
+    if not exists or kind_of(path) != "audio" or "take check" not in {
+            d.get("field") for d in step.decisions}:
+        return step
+    from assistant.commands.audio import keep_take
+
+    patch, choices = keep_take(ctx, path)
+    step.patch = {**step.patch, **patch}
+    count = len(patch["takes"])
+    if choices:
+        step.text += (f"\n\nThat's take {count} on the sheet — pick “{choices[0].label}” "
+                      "(or say “rank my takes”) to compare them, or give me another.")
+        step.choices = choices
+        step.keep_choices = False
+    else:
+        step.text += "\n\nKept on the sheet as take 1 — record another and give me it to compare."
+    return step
 
 
 class TakeHandler(PathHandler):
@@ -244,7 +270,7 @@ class TakeHandler(PathHandler):
     prompt = "Give the path of a WAV, FLAC or AIFF take, or say “skip”."
 
     def on_path(self, ctx: Ctx, path: str) -> Step:
-        return take_step(ctx, path, answered=True)
+        return kept_take_step(ctx, path, answered=True)
 
 
 class Recording(StageFlow):
@@ -264,3 +290,30 @@ register_tool("recording", ToolHook(
     "take-check", run_take,
     help="name a take (“takes/vocal_test.wav”) — peaks, clipping, noise floor, with advice",
 ))
+
+
+def _audio_hook(stage: str) -> ToolHook:
+    """Audio named in the chat (a hummed tune, a strummed idea, a favourite song, a take to
+    rank): `assistant.commands.audio` decides by the words and the stage."""
+
+    def run(ctx: Ctx, parsed: Parsed) -> Step | None:
+        from assistant.commands.audio import run as hear
+
+        return hear(ctx, parsed, stage)
+
+    def act(ctx: Ctx, argument: str) -> Step:
+        from assistant.commands.audio import act as do
+
+        return do(ctx, argument)
+
+    helps = {
+        "recording": "give two takes, then “rank my takes” — pitch, timing and level compared",
+        "arrangement": "“my favourite song: song.wav” — its tempo, key, loop and sections",
+    }
+    return ToolHook("audio-in", run, act=act, intents=frozenset({"define"}),
+                    help=helps.get(stage, "“me humming: tune.wav” — the notes on the sheet, "
+                                          "then chords under them; “my chords: idea.wav”"))
+
+
+for _stage in ("conception", "composition", "arrangement", "recording"):
+    register_tool(_stage, _audio_hook(_stage))  # type: ignore[arg-type]
