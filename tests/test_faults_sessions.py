@@ -357,3 +357,91 @@ def test_a_coach_with_unsaved_turns_is_told_at_the_end(coach_home: Path) -> None
     with pytest.raises(SaveFailed, match="1 turn"):
         plain_chat(store, stdin=Input(), stdout=io.StringIO())
     other[0].rollback()
+
+
+# --- item 7: the knowledge index is a cache --------------------------------------------------
+def test_a_damaged_knowledge_index_is_rebuilt() -> None:
+    from assistant.kb.index import index_path, search_tips
+
+    path = index_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"not a database at all " * 100)
+    tips = search_tips("vocal level")
+    assert tips
+    con = sqlite3.connect(path)
+    assert con.execute("select count(*) from tips").fetchone()[0] == len(knowledge().tips)
+    con.close()
+
+
+def test_a_rebuild_is_built_aside_so_readers_never_see_it_half_made(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """While one process rebuilds the index, another reading it sees the whole old one
+    (in-place rebuilds dropped the tables first: "no such table: tips")."""
+    import sqlite_utils
+
+    from assistant.kb.index import index_path, open_index, search_tips
+
+    search_tips("vocal level")  # built
+    con = sqlite3.connect(index_path())
+    con.execute("update meta set value = 'stale' where key = 'fingerprint'")
+    con.commit()
+    con.close()
+    seen: list[Any] = []
+    real = sqlite_utils.db.Table.enable_fts
+
+    def enable_fts(self: Any, *args: Any, **kwargs: Any) -> Any:
+        reader = sqlite3.connect(index_path(), timeout=0.2)
+        try:
+            seen.append(reader.execute(
+                "select count(*) from tips join tips_fts on tips.rowid = tips_fts.rowid "
+                "where tips_fts match 'vocal'").fetchone()[0])
+        except sqlite3.Error as error:
+            seen.append(str(error))
+        finally:
+            reader.close()
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(sqlite_utils.db.Table, "enable_fts", enable_fts)
+    open_index()
+    assert len(seen) == 1 and isinstance(seen[0], int) and seen[0] > 0, seen
+    assert [p.name for p in index_path().parent.iterdir() if p.name.startswith(".")] == []
+
+
+def test_concurrent_first_searches_all_answer() -> None:
+    from assistant.kb.index import search_tips
+
+    kb = knowledge()
+    results: list[Any] = []
+    start = threading.Barrier(4)
+
+    def search() -> None:
+        try:
+            start.wait(timeout=30)
+            results.append(len(search_tips("compression vocals", kb=kb)))
+        except BaseException as error:  # noqa: BLE001 -- the test reports it
+            results.append(error)
+
+    threads = [threading.Thread(target=search, daemon=True) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert len(results) == 4 and all(isinstance(r, int) and r > 0 for r in results), results
+
+
+# --- item 12: `kb search` prints no escape sequences from a knowledge file -------------------
+def test_kb_search_strips_escape_sequences(
+    coach_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = coach_home / "config" / "knowledge"
+    folder.mkdir(parents=True)
+    (folder / "mine.toml").write_text(
+        '[[tip]]\nid = "tip.mixing.sneaky"\nstage = "mixing"\n'
+        'title = "Sneaky \\u001b[2J reverb tip"\n'
+        'text = "Reverb \\u001b]0;owned\\u0007 on a send keeps vocals clear."\n'
+        'why = "A send \\u001b[31mshares\\u001b[0m one reverb."\ntags = ["reverb", "sneaky"]\n')
+    assert main(["kb", "search", "sneaky", "reverb"]) == 0
+    out = capsys.readouterr().out
+    assert "Sneaky" in out and "reverb tip" in out
+    assert ESC not in out and chr(7) not in out

@@ -52,8 +52,11 @@ def run_search(args: argparse.Namespace) -> int:
     if not tips:
         print("No tips found. Try other words, e.g. `coach kb search compression vocals`.")
         return 0
+    from assistant.safe_text import clean_text  # a knowledge file may hold escape sequences
+
     for tip in tips:
-        print(f"{tip.title}  [{tip.id}]\n  {tip.text}\n  why: {tip.why}\n")
+        print(f"{clean_text(tip.title)}  [{tip.id}]\n  {clean_text(tip.text)}\n"
+              f"  why: {clean_text(tip.why)}\n")
     return 0
 
 

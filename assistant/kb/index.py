@@ -2,13 +2,22 @@
 
 Tips are searchable with FTS5 (porter tokenizer, so "compress" finds "compression").
 User input goes through `quote_fts`, so no typed text can break the query.
+
+Being a cache, the index is never repaired or reported: a damaged or stale file is replaced.
+A rebuild writes a new file beside it and moves it into place, so `coach` processes reading
+or rebuilding it at the same time only ever see a whole index (rebuilding in place dropped
+the tables first: a reader in between got "no such table: tips").
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+import os
 import re
+import sqlite3
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -35,11 +44,7 @@ def index_path() -> Path:
 
 
 def _build(db: sqlite_utils.Database, kb: Knowledge, stamp: str) -> None:
-    for name in db.table_names():
-        if not name.startswith("tips_fts"):
-            db[name].drop(ignore=True)
-    if "tips_fts" in db.table_names():
-        db["tips_fts"].drop(ignore=True)
+    """Fill an empty database with the index."""
     db.table("meta").insert_all(
         [
             {"key": "fingerprint", "value": stamp},
@@ -79,23 +84,61 @@ def _build(db: sqlite_utils.Database, kb: Knowledge, stamp: str) -> None:
     db.table("tips").enable_fts(["title", "text", "why", "tags"], tokenize="porter", create_triggers=False)
 
 
+def _stamp_of(path: Path) -> str | None:
+    """The fingerprint the index at `path` was built for; None if it is missing or damaged."""
+    if not path.is_file():
+        return None
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            row = con.execute("select value from meta where key = 'fingerprint'").fetchone()
+            con.execute("select count(*) from tips_fts").fetchone()
+        finally:
+            con.close()
+    except sqlite3.Error:  # not a database, half a database, no meta: rebuild it
+        return None
+    return str(row[0]) if row else None
+
+
+def _rebuild(path: Path, kb: Knowledge, stamp: str) -> sqlite_utils.Database:
+    """Build the index in a new file beside `path`, then move it into place (atomic)."""
+    import sqlite_utils
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError:  # no writable cache folder: an index in memory still answers
+        db = sqlite_utils.Database(memory=True)
+        with db.conn:
+            _build(db, kb, stamp)
+        return db
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        db = sqlite_utils.Database(tmp)
+        with db.conn:
+            _build(db, kb, stamp)
+        db.close()
+        with contextlib.suppress(OSError):  # a crashed writer's journal must not meet the new file
+            Path(f"{path}-journal").unlink()
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return sqlite_utils.Database(path)
+
+
 def open_index(kb: Knowledge | None = None) -> sqlite_utils.Database:
-    """Open the index, rebuilding it first if the knowledge files changed since it was built."""
+    """Open the index, rebuilding it first if the knowledge files changed since it was built
+    (or the file is missing or damaged)."""
     import sqlite_utils
 
     kb = kb or knowledge()
     stamp = f"{INDEX_VERSION}:{fingerprint(kb.files)}"
     path = index_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    db = sqlite_utils.Database(path)
-    current = None
-    if "meta" in db.table_names():
-        rows = list(db.query("select value from meta where key = 'fingerprint'"))
-        current = rows[0]["value"] if rows else None
-    if current != stamp:
-        with db.conn:
-            _build(db, kb, stamp)
-    return db
+    if _stamp_of(path) != stamp:
+        return _rebuild(path, kb, stamp)
+    return sqlite_utils.Database(path)
 
 
 def _query_words(text: str) -> list[str]:
