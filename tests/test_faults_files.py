@@ -242,3 +242,18 @@ def test_harmonize_of_a_200000_note_file_is_refused_at_once(coach_cli, tmp_path:
     done = coach_cli("harmonize", str(small), "--key", "C", "--json")
     assert done.returncode == 0, done.stderr
     assert len(json.loads(done.stdout)["bars"]) == 16
+
+
+def test_master_into_a_fifo_streams_the_master_and_reports_it(coach_cli, tmp_path: Path) -> None:
+    mix = tmp_path / "mix.wav"
+    sf.write(mix, _float_wav(tmp_path, seconds=5.0) * 0.3, 44100, subtype="PCM_24")
+    fifo = tmp_path / "master.wav"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = _drain(fifo, got)
+    done = coach_cli("master", str(mix), "-o", str(fifo), "--json")
+    reader.join(30)
+    assert done.returncode == 0, done.stderr
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+    assert got and got[0][:4] == b"RIFF"
+    assert json.loads(done.stdout)["after"]["integrated_lufs"] == pytest.approx(-14, abs=0.5)

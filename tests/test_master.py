@@ -141,3 +141,82 @@ def test_bad_master_input_is_one_line_and_exit_2(render: Path, tmp_path: Path, c
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert _digest(mix) == before
     assert out.read_bytes() == b"an older master", "a failed master leaves the old file alone"
+
+
+def test_the_streamed_limiter_is_the_whole_signal_limiter(tmp_path: Path) -> None:
+    from assistant.analysis.master import BLOCK, _LimiterCurve, _read_wide
+
+    rng = np.random.default_rng(5)
+    raw = (np.abs(rng.standard_normal(300_001)) * 0.4).astype(np.float32)
+    raw[1000:1003] = 3.0
+    raw[-2:] = 2.5  # a peak at the very end
+    with (tmp_path / "env").open("w+b") as handle:
+        raw.tofile(handle)
+        handle.flush()
+        env = _read_wide(handle, 0, raw.size, raw.size)
+        n = raw.size * BLOCK - 7
+        whole = limiter_gain(env * np.float32(1.3), 1.0, n, 44100)
+        curve = _LimiterCurve(handle, raw.size, 1.3, 1.0, 44100)
+        pieces = [curve.gains(lo, min(n, lo + 4096)) for lo in range(0, n, 4096)]
+        curve.close()
+    streamed = np.concatenate(pieces)
+    assert streamed.shape == whole.shape
+    assert np.abs(streamed - whole).max() < 1e-9
+    assert whole.min() == pytest.approx(1 / (3.0 * 1.3), rel=0.01)
+
+
+def test_master_figures_do_not_depend_on_the_block_size(render: Path, tmp_path: Path) -> None:
+    from assistant.analysis.master import master_file
+
+    quiet = _scaled(render, tmp_path, "quiet.wav", -8.0, "FLOAT")
+    a = master_file(quiet, tmp_path / "a.wav", target="spotify", genre="rock")
+    b = master_file(quiet, tmp_path / "b.wav", target="spotify", genre="rock", chunk=5000)
+    assert a["eq"] and a["limiter"]["max_reduction_db"] > 0.5, "the EQ and limiter both work"
+    for key in ("integrated_lufs", "true_peak_dbtp", "short_term_max_lufs", "loudness_range_lu"):
+        assert a["after"][key] == pytest.approx(b["after"][key], abs=0.01), key
+    assert a["gain_db"] == pytest.approx(b["gain_db"], abs=0.01)
+    x, _ = sf.read(tmp_path / "a.wav")
+    y, _ = sf.read(tmp_path / "b.wav")
+    assert x.shape == y.shape and np.abs(x - y).max() < 1e-5
+
+
+PEAK_RSS = """
+import resource, sys
+from assistant.cli import main
+code = main(sys.argv[1:])
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024, file=sys.stderr)
+sys.exit(code)
+"""
+
+
+def _peak_rss_mb(*args: str) -> int:
+    import os
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    done = subprocess.run([sys.executable, "-c", PEAK_RSS, *args], capture_output=True,
+                          text=True, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)},
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    return int(done.stderr.strip().splitlines()[-1])
+
+
+def test_master_memory_stays_flat_like_analyze(tmp_path: Path) -> None:
+    """Issue 16 item 8: the master streams; its peak memory is analyze's, not the file's
+    several times over (10 minutes at 8 kHz: ~77 MB of float64 a copy)."""
+    sr, seconds = 8000, 600
+    mix = tmp_path / "long.wav"
+    rng = np.random.default_rng(1)
+    with sf.SoundFile(mix, "w", sr, 2, subtype="PCM_16") as handle:
+        for start in range(0, seconds, 10):
+            t = np.arange(start * sr, (start + 10) * sr) / sr
+            tone = 0.2 * np.sin(2 * np.pi * 110 * t) * (1 + 0.5 * np.sin(2 * np.pi * t / 7))
+            noise = 0.02 * rng.standard_normal((t.size, 2))
+            handle.write(tone[:, None] + noise)
+    analyze = _peak_rss_mb("analyze", str(mix), "--json")
+    master = _peak_rss_mb("master", str(mix), "-o", str(tmp_path / "m.wav"), "--json")
+    assert master < analyze + 60, f"master peaked at {master} MB, analyze at {analyze} MB"
+    _, m = measure_file(tmp_path / "m.wav")
+    assert m.loudness.integrated == pytest.approx(-14.0, abs=0.5)
