@@ -3,7 +3,9 @@ the way karaoke files and DAWs carry them (a syllable inside a word ends with "-
 syllable of a line with a carriage return, as RP-026 and .kar files mark line ends).
 
 Each lyric section is sung wherever a section of the arrangement has its name ("chorus" in
-every chorus; "verse" in every verse that has no words of its own, "verse 2" only there).
+every chorus; "verse" in every verse that has no words of its own, "verse 2" only there);
+a render whose sections match no lyric (the 8-bar preview before there is a structure) gets
+the chorus on its first section.
 Syllables go one a note in order; spare notes are sung on the last syllable (no event),
 spare syllables join the section's last note so no word is dropped.
 """
@@ -58,8 +60,13 @@ def attach(song: Song, arrangement: Arrangement) -> int:
         return 0
     placed = 0
     cache: dict[str, list[str]] = {}
-    for span in arrangement.sections:
-        lines = lyrics_for(span.name, song)
+    matched = [lyrics_for(span.name, song) for span in arrangement.sections]
+    if arrangement.sections and not any(matched):
+        # no section of the render has a lyric's name (a preview before the structure
+        # exists): the chorus, else the first words written, go on the first section
+        chorus = next((s.lines for s in song.lyrics if "chorus" in s.name.lower() and s.lines), None)
+        matched[0] = chorus or next((s.lines for s in song.lyrics if s.lines), None)
+    for span, lines in zip(arrangement.sections, matched, strict=True):
         if not lines:
             continue
         key = "\n".join(lines)

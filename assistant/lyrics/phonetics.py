@@ -23,7 +23,7 @@ just than then oh ah o till til 'til 'cause cause up out off down over into onto
 """.split())
 """Short words a singer does not stress unless the line leans on them."""
 
-_WORD = re.compile(r"[a-z]+(?:['’][a-z]+)*'?|'[a-z]+|\d+")
+_WORD = re.compile(r"[a-z]+(?:['’][a-z]+)*'?|'[a-z]+|\d+", re.I)
 _VOWEL_GROUP = re.compile(r"[aeiouy]+")
 
 
@@ -43,8 +43,9 @@ class Word:
 
 
 def words_of(line: str) -> list[str]:
-    """The words of a line, lower case, apostrophes kept inside ("don't", "singin'")."""
-    text = line.lower().replace("’", "'").replace("-", " ").replace("—", " ")
+    """The words of a line as written (case kept for the karaoke text), apostrophes kept
+    inside ("Don't", "singin'")."""
+    text = line.replace("’", "'").replace("-", " ").replace("—", " ")
     return [w for w in _WORD.findall(text) if w.strip("'")]
 
 

@@ -115,12 +115,12 @@ def scheme(last_words: list[str], d: Dictionary) -> str:
 
 def last_word(line: str) -> str:
     words = words_of(line)
-    return words[-1] if words else ""
+    return words[-1].lower() if words else ""
 
 
 def rhymes_for(word: str, d: Dictionary, limit: int = 20) -> Rhymes:
     """Common words that rhyme with `word`, most frequent first."""
-    w = (words_of(word) or [word.lower().strip()])[-1] if word.strip() else ""
+    w = (words_of(word) or [word.strip()])[-1].lower() if word.strip() else ""
     if not w:
         return Rhymes(word, [], [], [], False)
     info: Word = lookup(w, d)
