@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import re
 import shutil
 import stat
 import tempfile
@@ -95,26 +96,32 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+_OURS = re.compile(r"^\.(?P<name>.+)\.p(?P<pid>\d+)\.[a-z0-9_]{8}")  # mkstemp: 8 characters
+
+
 def clean_stale(path: Path) -> list[Path]:
-    """Remove the hidden temporary files a killed writer of `path` left beside it."""
+    """Remove the hidden temporary files killed writers left in `path`'s folder: any whose
+    writer (the pid in its name) is gone, and ones from before names carried a pid that
+    were meant for `path` and are over a day old."""
     removed: list[Path] = []
-    prefix = f".{path.name}."
+    old_prefix = f".{path.name}."
     try:
-        candidates = [p for p in path.parent.iterdir() if p.name.startswith(prefix)]
+        candidates = [p for p in path.parent.iterdir() if p.name.startswith(".")]
     except OSError:
         return removed
     for tmp in candidates:
-        rest = tmp.name[len(prefix):]
-        pid_text = rest.split(".", 1)[0]
+        ours = _OURS.match(tmp.name)
+        if ours is None and not tmp.name.startswith(old_prefix):
+            continue
         try:
             info = tmp.lstat()
         except OSError:
             continue
         if not stat.S_ISREG(info.st_mode):
             continue
-        if pid_text.startswith("p") and pid_text[1:].isdigit():
-            stale = not _pid_alive(int(pid_text[1:]))
-        else:  # written before names carried a pid
+        if ours is not None:
+            stale = not _pid_alive(int(ours["pid"]))
+        else:
             stale = time.time() - info.st_mtime > STALE_UNKNOWN_S
         if stale:
             with contextlib.suppress(OSError):

@@ -146,6 +146,12 @@ with atomic_path(Path(sys.argv[1]), suffix=".wav") as tmp:
 """
 
 
+def _dead_pid() -> int:
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True)
+    return int(done.stdout)
+
+
 def test_a_render_cleans_the_temporary_a_killed_render_left(coach_cli, tmp_path: Path) -> None:
     out = tmp_path / "song.wav"
     killed = subprocess.run([sys.executable, "-c", KILLED_WRITER, str(out)], cwd=REPO,
@@ -158,10 +164,14 @@ def test_a_render_cleans_the_temporary_a_killed_render_left(coach_cli, tmp_path:
     os.utime(old_style, (0, 0))
     live = tmp_path / f".song.wav.p{os.getpid()}.abcdefgh.wav"  # a writer still running
     live.write_bytes(b"RIFF")
+    other = tmp_path / f".{left[0].name.split('.p')[0][1:]}x.p{_dead_pid()}.zyxwvuts.wav"
+    other.write_bytes(b"RIFF")  # a killed render of another name in the same folder
+    mine = tmp_path / ".notes.txt"  # the user's own hidden file
+    mine.write_text("keep")
     done = coach_cli("render", "--mood", "happy", "--bars", "1", "-o", str(out), env=FAST)
     assert done.returncode == 0, done.stderr
     hidden = sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("."))
-    assert hidden == [live.name], "stale temporaries are removed, a live writer's is kept"
+    assert hidden == sorted([live.name, mine.name]), "stale temporaries go, others stay"
     assert sf.info(str(out)).frames > 0
 
 
