@@ -180,9 +180,10 @@ def split_notes(notes: list[NoteSpan], lines: int, bar_beats: float) -> list[lis
 
 
 def shape_rhythm(line: Line, bar_beats: float = 4.0, bars: int = 2) -> list[NoteSpan]:
-    """A rhythm for the line: each stressed syllable starts a beat, the unstressed ones share
-    it as eighths (a pickup before the first stress), the last syllable held to the end of
-    its bars. What the melody generator uses to set a line."""
+    """A rhythm for the line: each stressed syllable starts a foot on a beat (every half bar
+    when they fit, else every beat), the unstressed ones follow it as eighths, the syllables
+    before the first stress are a pickup at the end of a lead-in bar, and the last syllable
+    is held to the end. What the melody is reshaped with to set a line (`lyrics.setting`)."""
     syllables = line.syllables
     if not syllables:
         return []
@@ -193,27 +194,25 @@ def shape_rhythm(line: Line, bar_beats: float = 4.0, bars: int = 2) -> list[Note
             feet.append([i])
         else:
             feet[-1].append(i)
-    slots = bars * bar_beats
+    room = bars * bar_beats
+    step = 0.5 if max(len(f) for f in feet) <= 2 or len(feet) * 2.0 > room else 0.25
+    for foot in (bar_beats / 2, 1.0, 0.5):
+        if len(feet) * foot <= room and max(len(f) for f in feet) * step <= foot:
+            break
+    else:
+        foot, step = 0.5, 0.5 / max(len(f) for f in feet)
     out: list[NoteSpan] = []
-    step = 0.5
-    # pickup: the syllables before the first stress, as eighths before beat 1 of the next bar
-    pickup = list(range(first))
-    needed = sum(max(1.0, len(f) * step) for f in feet)
-    if needed > slots:  # too many syllables: sixteenths
-        step = 0.25
-    at = 0.0
-    if pickup:
-        for k in range(len(pickup)):
-            out.append(NoteSpan(k * step, step))
-        at = float(-(-(len(pickup) * step) // 1))  # the first stress on the next beat
-    for f in feet:
-        length = max(1.0, len(f) * step)
-        if length % 1:
-            length = float(int(length) + 1)
-        for k, _ in enumerate(f):
-            out.append(NoteSpan(at + k * step, step if k < len(f) - 1 else length - k * step))
-        at += length
-    end = max(slots, -(-at // bar_beats) * bar_beats)
+    pickup = first * step
+    at = bar_beats if pickup else 0.0
+    for k in range(first):
+        out.append(NoteSpan(at - pickup + k * step, step))
+    for f in feet:  # the stress takes the foot's length, its weak syllables close it as eighths
+        weak = len(f) - 1
+        out.append(NoteSpan(at, foot - weak * step))
+        for k in range(weak):
+            out.append(NoteSpan(at + foot - (weak - k) * step, step))
+        at += foot
+    end = (bar_beats if pickup else 0.0) + max(room, -(-(at - (bar_beats if pickup else 0)) // bar_beats) * bar_beats)
     last = out[-1]
-    out[-1] = NoteSpan(last.start, max(last.duration, end - last.start - 0.5))
+    out[-1] = NoteSpan(last.start, max(last.duration, end - last.start))
     return out
