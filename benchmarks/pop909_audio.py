@@ -142,7 +142,7 @@ def cached_render(song: Pop909Song, sound: str, cache: Path = CACHE) -> Path:
     return path
 
 
-FORMS = ("ABABCB", "AABAB", "ABCABC", "AABBCB", "ABABB")
+FORMS = ("ABABCB", "ABCABC", "ABACAB", "ABCBAB", "ABABCAB")  # no section follows itself
 
 
 def assemble_sections(song: Pop909Song, form: str, bars_each: int = 8,

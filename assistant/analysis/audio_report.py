@@ -200,6 +200,26 @@ def analyze_audio(path: str | Path, *, target: str | None = None, genre: str | N
     return result
 
 
+def add_reference(result: dict[str, Any], path: str | Path) -> dict[str, Any]:
+    """Add `"reference"` (tempo, key, loop, sections) to a mix analysis of a favourite song."""
+    from assistant.audio_in.reference import analyse, reference_json
+
+    ref = analyse(path, lufs=result.get("integrated_lufs"))
+    result["reference"] = reference_json(ref.song)
+    return result
+
+
+def format_reference(ref: dict[str, Any]) -> list[str]:
+    """The reference song's lines of the text report."""
+    lines = [f"Reference  {ref['key']} \u00b7 about {ref['tempo_bpm']:.0f} bpm \u00b7 loop "
+             f"{' '.join(ref['loop']) or 'n/a'}",
+             f"Shape      {ref['shape']}"]
+    for s in ref["sections"]:
+        lines.append(f"           {_time(s['start_s'])}\u2013{_time(s['end_s'])}  {s['label']}  "
+                     f"{s['name']}")
+    return lines
+
+
 # --- text --------------------------------------------------------------------------------
 
 def _f(value: Any, unit: str = "", digits: int = 1, inf: str = "-inf") -> str:
@@ -288,6 +308,8 @@ def format_audio_report(result: dict[str, Any]) -> str:
             f"{versus(r['integrated_lufs'], tgt['lufs'], 'LU')}, true peak "
             f"{versus(r['true_peak_dbtp'], tgt['true_peak_dbtp'], 'dB')} vs the ceiling"
         )
+    if r.get("reference"):
+        lines.extend(format_reference(r["reference"]))
     for note in r.get("notes", []):
         lines.append(f"Note       {note}")
     advice = r.get("advice") or []

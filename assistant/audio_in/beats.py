@@ -18,7 +18,7 @@ import numpy as np
 
 from assistant.audio_in.features import Features, beat_sync
 
-START_BPM = 80.0
+START_BPM = 80.0  # POP909's median tempo is 73; 80 measured best on the tuning songs (100: beat F 0.70 vs 0.78)
 PRIOR_OCTAVES = 1.0
 MIN_BPM, MAX_BPM = 40.0, 220.0
 TIGHTNESS = 400.0

@@ -37,6 +37,7 @@ TEMPERATURE = 0.04
 STAY = 0.92  # probability of keeping the chord from one half beat to the next
 NUMERALS = ("I", "bII", "II", "bIII", "III", "IV", "#IV", "V", "bVI", "VI", "bVII", "VII")
 MIN_CONFIDENCE = 0.25  # below this mean confidence the take has no clear chords
+MIN_HELD = 0.4  # ...and when chords sound for less than this share of it
 
 
 @dataclass
@@ -243,7 +244,7 @@ def analyse_features(f: Features, path: str = "", prior_bpm: float | None = None
         raise BadInput(f"{path or 'the take'}: I heard no clear chords")
     held = sum(s.end_s - s.start_s for s in chord_spans)
     mean_conf = sum(s.confidence * (s.end_s - s.start_s) for s in chord_spans) / (held or 1.0)
-    if mean_conf < MIN_CONFIDENCE:
+    if mean_conf < MIN_CONFIDENCE or held < MIN_HELD * f.duration_s:
         raise BadInput(f"{path or 'the take'}: I heard no clear chords (it sounds like noise "
                        "or percussion)")
     return ChordChart(key=k.name, tempo_bpm=b.tempo_bpm, downbeats_s=[float(t) for t in b.downbeats_s],

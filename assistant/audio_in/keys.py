@@ -26,6 +26,7 @@ MAJOR_TONICS = ("C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
 MINOR_TONICS = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "G#", "A", "Bb", "B")
 CHORD_WEIGHT = 0.6  # correlation units per unit of tonic-chord evidence
 SOFTMAX_TEMPERATURE = 0.08
+EDGE_VOTE = 0.15
 
 
 @dataclass
@@ -72,15 +73,14 @@ def profile_scores(profile: np.ndarray) -> np.ndarray:
 def chord_evidence(chords: list[tuple[int, str, float]]) -> np.ndarray:
     """(24,) tonic-chord evidence from (root pc, "maj"/"min", seconds) spans.
 
-    The share of the time spent on each key's tonic chord, plus the last chord's vote.
+    The share of the time spent on each key's tonic chord, plus the first and last chords' votes.
     """
     out = np.zeros(24)
     total = sum(seconds for _, _, seconds in chords) or 1.0
     for root, quality, seconds in chords:
         out[root + (0 if quality == "maj" else 12)] += seconds / total
-    if chords:
-        root, quality, _ = chords[-1]
-        out[root + (0 if quality == "maj" else 12)] += 0.15
+    for root, quality, _ in chords[:1] + chords[-1:]:  # songs (and loops) start and end home
+        out[root + (0 if quality == "maj" else 12)] += EDGE_VOTE
     return out
 
 

@@ -20,8 +20,10 @@ import numpy as np
 from assistant.audio_in.features import Features, beat_sync
 
 KERNEL_BARS = 4  # half-width of the checkerboard kernel
-MIN_BARS = 4  # shortest section
-SAME_THRESHOLD = 0.85  # aligned-bar similarity above which two sections share a letter
+KERNEL_S = 8.0  # ... in seconds, whatever the tempo level the beat tracker chose
+MIN_SECTION_S = 7.0  # shortest section
+THRESHOLD_STD = 0.5  # a boundary stands this many deviations above the median novelty
+SAME_THRESHOLD = 0.5  # aligned-bar similarity above which two sections share a letter
 
 
 @dataclass
@@ -38,7 +40,19 @@ def bar_features(f: Features, downbeats_s: np.ndarray) -> tuple[np.ndarray, np.n
     """(harmony (24, bars), timbre+level (k, bars), bar edges in frames)."""
     edges = f.to_frames(np.asarray(downbeats_s))
     edges = np.unique(np.concatenate([edges, [f.frames]]))
-    harmony = beat_sync(np.vstack([f.chroma, f.bass]), edges)
+    # Each bar as its four quarter-bars' chroma in order: the melody and the chord rhythm
+    # inside the bar tell repeated material from merely similar material.
+    quarters = np.unique(np.concatenate([np.linspace(a, b, 5)[:-1].round().astype(int)
+                                         for a, b in zip(edges[:-1], edges[1:], strict=True)] + [edges[-1:]]))
+    fine = beat_sync(np.vstack([f.chroma, f.bass]), quarters)
+    harmony = np.zeros((fine.shape[0] * 4, len(edges) - 1))
+    pos = np.searchsorted(quarters, edges[:-1])
+    for bar, q in enumerate(pos):
+        block = fine[:, q:q + 4]
+        harmony[: block.size, bar] = block.T.ravel()
+    # Centred on the song's mean: every section of a song shares its key's notes, and only
+    # what differs from the mean tells sections apart.
+    harmony = harmony - harmony.mean(axis=1, keepdims=True)
     bands = f.semitones.reshape(-1, 6, f.semitones.shape[1]).mean(axis=1)  # half octaves
     timbre = beat_sync(bands, edges)
     level = beat_sync(20 * np.log10(f.rms[None, :] + 1e-6), edges)
@@ -70,20 +84,45 @@ def novelty(ssm: np.ndarray, half: int = KERNEL_BARS) -> np.ndarray:
     return np.maximum(out, 0.0)
 
 
-def boundaries(harmony: np.ndarray, timbre: np.ndarray) -> list[int]:
+def structure_novelty(x: np.ndarray, smooth: int) -> np.ndarray:
+    """Where the repetition pattern changes (Serra et al. 2012, "structure features").
+
+    Each bar's row of a mutual nearest-neighbour recurrence matrix, read as lags, says which
+    earlier and later bars it repeats; inside a section that pattern shifts along, at a
+    boundary it changes.
+    """
+    n = x.shape[1]
+    ssm = _cos_ssm(x)
+    k = max(2, n // 10)
+    kth = np.sort(ssm, axis=1)[:, -k][:, None]
+    rec = ((ssm >= kth) & (ssm >= kth.T)).astype(float)
+    lag = np.array([np.roll(rec[i], -i) for i in range(n)])
+    taps = np.hanning(2 * smooth + 3)[1:-1]
+    lag = np.apply_along_axis(lambda col: np.convolve(col, taps / taps.sum(), mode="same"), 0, lag)
+    out = np.zeros(n)
+    out[1:] = np.sum(np.diff(lag, axis=0) ** 2, axis=1)
+    return out
+
+
+def boundaries(harmony: np.ndarray, timbre: np.ndarray, bar_s: float = 2.0) -> list[int]:
     """Bar indices where sections start (0 first)."""
     n = harmony.shape[1]
-    if n < 2 * MIN_BARS:
+    shortest = max(2, round(MIN_SECTION_S / bar_s))
+    if n < 2 * shortest:
         return [0]
+    half = max(2, round(KERNEL_S / bar_s))
     centred = timbre - timbre.mean(axis=1, keepdims=True)
-    nov = novelty(_cos_ssm(_embed(harmony))) + 0.5 * novelty(_cos_ssm(_embed(centred)))
+    parts = [novelty(_cos_ssm(_embed(harmony)), half),
+             0.5 * novelty(_cos_ssm(_embed(centred)), half),
+             structure_novelty(_embed(harmony), max(1, half // 2))]
+    nov = sum(part / (part.max() or 1.0) for part in parts)
     nov = nov / (nov.max() or 1.0)
-    threshold = max(0.15, float(np.median(nov)))
-    peaks = [i for i in range(MIN_BARS, n - MIN_BARS + 1)
-             if nov[i] >= threshold and nov[i] == nov[max(0, i - MIN_BARS + 1):i + MIN_BARS].max()]
+    threshold = max(0.2, float(np.median(nov) + THRESHOLD_STD * np.std(nov)))
+    peaks = [i for i in range(shortest, n - shortest + 1)
+             if nov[i] >= threshold and nov[i] == nov[max(0, i - shortest + 1):i + shortest].max()]
     chosen: list[int] = []
-    for i in sorted(peaks, key=lambda i: -nov[i]):  # strongest first, keep MIN_BARS apart
-        if all(abs(i - j) >= MIN_BARS for j in chosen):
+    for i in sorted(peaks, key=lambda i: -nov[i]):  # strongest first, keep them apart
+        if all(abs(i - j) >= shortest for j in chosen):
             chosen.append(i)
     return [0] + sorted(chosen)
 
@@ -110,6 +149,12 @@ def letters(harmony: np.ndarray, spans: list[tuple[int, int]]) -> list[str]:
                 best, best_sim = labels[j], sim
         labels.append(best or chr(ord("A") + len(set(labels))))
     return labels
+
+
+def _relettered(labels: list[str]) -> list[str]:
+    """A, B, C in order of first appearance."""
+    order = {lab: chr(ord("A") + i) for i, lab in enumerate(dict.fromkeys(labels))}
+    return [order[lab] for lab in labels]
 
 
 def names(labels: list[str], bars: list[int], levels: list[float]) -> list[str]:
@@ -145,10 +190,22 @@ def find_sections(f: Features, downbeats_s: np.ndarray) -> list[Span]:
     if len(downbeats_s) < 2:
         return [Span(0.0, f.duration_s, max(1, len(downbeats_s)), "A", "verse", 0.0)]
     harmony, timbre, edges = bar_features(f, downbeats_s)
-    starts = boundaries(harmony, timbre)
+    bar_s = float(np.median(np.diff(downbeats_s)))
+    starts = boundaries(harmony, timbre, bar_s)
     n = harmony.shape[1]
     spans = list(zip(starts, starts[1:] + [n], strict=True))
     labs = letters(harmony, spans)
+    # A section followed by one that sounds the same is one section going on (a verse's
+    # second half), not two.
+    merged: list[tuple[int, int]] = []
+    merged_labels: list[str] = []
+    for span, lab in zip(spans, labs, strict=True):
+        if merged_labels and merged_labels[-1] == lab:
+            merged[-1] = (merged[-1][0], span[1])
+        else:
+            merged.append(span)
+            merged_labels.append(lab)
+    spans, labs = merged, _relettered(merged_labels)
     levels = [float(timbre[-1, a:b].mean() * 10.0) for a, b in spans]
     nams = names(labs, [b - a for a, b in spans], levels)
     times = edges * f.hop / f.sr

@@ -38,6 +38,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help=STAGE_HELP)
     parser.add_argument("--plot", metavar="PNG_OR_SVG",
                         help="also draw the loudness and spectrum as a picture (.png or .svg)")
+    parser.add_argument("--reference", action="store_true",
+                        help="a favourite song: also hear its tempo, key, chord loop and "
+                        "sections (A/B/C by repetition, the likely verse and chorus)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(func=run)
 
@@ -61,8 +64,9 @@ def run(args: argparse.Namespace) -> int:
     if path.is_dir():
         raise FileProblem(f"{path} is a folder, not a file to analyse")
     if is_midi(path):
-        if args.plot or args.target or args.genre or args.stage != "auto":
-            raise BadInput("--plot, --target, --genre and --stage apply to audio files only")
+        if args.plot or args.target or args.genre or args.stage != "auto" or args.reference:
+            raise BadInput("--plot, --target, --genre, --stage and --reference apply to audio "
+                           "files only")
         return _run_midi(path, args.json)
     if args.plot:
         from assistant.fileio import check_writable
@@ -75,6 +79,10 @@ def run(args: argparse.Namespace) -> int:
     from assistant.analysis.audio_report import analyze_audio, format_audio_report
 
     result = analyze_audio(path, target=args.target, genre=args.genre, stage=args.stage)
+    if getattr(args, "reference", False):
+        from assistant.analysis.audio_report import add_reference
+
+        add_reference(result, path)
     if args.plot:
         from assistant.analysis.plot import plot_report
 

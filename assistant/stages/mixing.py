@@ -259,6 +259,7 @@ def mix_step(ctx: Ctx, text: str) -> Step:
         lines.append(page)
     else:
         lines.append("Nothing to fix by the mixing rules: it meets the target as it is.")
+    lines += reference_lines(ctx, path)
     lines += ["", _next_hint(len(advice) - shown, mastered=False)]
     figures = {k: result.get(k) for k in FIGURES}
     memo = {MIX: {"path": str(path), "target": target, "genre": _genre_of(ctx),
@@ -274,6 +275,22 @@ def mix_step(ctx: Ctx, text: str) -> Step:
                 decisions=[decision("mix analysis", f"{path.name}: {verdict}",
                                     f"Against {tgt['name']}.",
                                     [a["id"] for a in advice])])
+
+
+def reference_lines(ctx: Ctx, path: Path) -> list[str]:
+    """The mix against the song's reference (when one was analysed), matched in loudness."""
+    ref = ctx.song.reference
+    if ref is None or not Path(ref.path).is_file():
+        return []
+    from assistant.analysis.reference_compare import compare_to_reference
+    from assistant.errors import CoachError
+
+    try:
+        found = compare_to_reference(path, ref.path)
+    except CoachError as error:
+        return ["", f"I couldn't compare it with your reference {Path(ref.path).name}: {error}."]
+    return ["", f"Against your reference **{Path(ref.path).name}** (matched in loudness, "
+            "like a reference-track plug-in):", *(f"- {line}" for line in found.why)]
 
 
 def more_advice(ctx: Ctx) -> Step:
