@@ -161,7 +161,8 @@ def test_loops_numerals_and_bars_from_a_chart() -> None:
     assert find_loop(["I", "V", "vi", "IV"] * 3 + ["I"], tonic="I") == ["I", "V", "vi", "IV"]
     eight = ["i", "bVI", "bIII", "bVII", "i", "iv", "V", "V"] * 2
     assert find_loop(eight, tonic="i") == eight[:8]
-    assert numeral(0, "maj", 9) == "bIII" and numeral(7, "maj", 9) == "bVII" and numeral(4, "maj", 9) == "V" and numeral(2, "min", 9) == "iv"
+    assert numeral(0, "maj", 9) == "bIII" and numeral(7, "maj", 9) == "bVII"
+    assert numeral(4, "maj", 9) == "V" and numeral(2, "min", 9) == "iv"
     chart = ChordChart(key="C major", tempo_bpm=120, downbeats_s=[0.0, 2.0, 4.0],
                        chords=[ChordSpan(0.0, 2.5, "C", "I", 0.9, 0, "maj"),
                                ChordSpan(2.5, 6.0, "G", "V", 0.8, 7, "maj")], duration_s=6.0)

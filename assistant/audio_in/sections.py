@@ -115,8 +115,8 @@ def boundaries(harmony: np.ndarray, timbre: np.ndarray, bar_s: float = 2.0) -> l
     parts = [novelty(_cos_ssm(_embed(harmony)), half),
              0.5 * novelty(_cos_ssm(_embed(centred)), half),
              structure_novelty(_embed(harmony), max(1, half // 2))]
-    nov = sum(part / (part.max() or 1.0) for part in parts)
-    nov = nov / (nov.max() or 1.0)
+    total = np.sum([part / (part.max() or 1.0) for part in parts], axis=0)
+    nov: np.ndarray = total / (total.max() or 1.0)
     threshold = max(0.2, float(np.median(nov) + THRESHOLD_STD * np.std(nov)))
     peaks = [i for i in range(shortest, n - shortest + 1)
              if nov[i] >= threshold and nov[i] == nov[max(0, i - shortest + 1):i + shortest].max()]
