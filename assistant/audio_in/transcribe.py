@@ -360,18 +360,19 @@ def _percussive_share(notes: list[HeardNote], track: pitch_mod.PitchTrack) -> fl
     """Share of notes that die away like a hit (a click, a drum, a plucked string's
     transient): the level 150 ms in sits more than 12 dB under the onset's peak. A sung or
     hummed note holds its level."""
-    if not notes:
+    held = [n for n in notes if n.duration_s >= 0.3]  # short notes end before 150 ms
+    if len(held) < MIN_NOTES:
         return 0.0
     level = 20 * np.log10(np.maximum(track.rms, 1e-6))
     hop = track.hop_s
     hits = 0
-    for note in notes:
+    for note in held:
         start = int(round(note.onset_s / hop))
         peak = float(level[start:start + max(1, int(0.06 / hop))].max(initial=-120.0))
-        later = level[start + int(0.15 / hop):start + int(max(0.2, note.duration_s) / hop)]
+        later = level[start + int(0.15 / hop):start + int(note.duration_s / hop)]
         if len(later) and peak - float(np.median(later)) > 12.0:
             hits += 1
-    return hits / len(notes)
+    return hits / len(held)
 
 
 # --- the whole take -------------------------------------------------------------------------------

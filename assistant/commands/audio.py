@@ -60,9 +60,11 @@ def what_is(text: str, stage: str) -> str:
 
 def run(ctx: Ctx, parsed: Parsed, stage: str) -> Step | None:
     """The tool hook of `stage`: audio files named there (Recording's take check first)."""
-    if parsed.intent not in ("answer", "question", "change", "tool", "define"):
+    if parsed.intent not in ("answer", "question", "change", "tool", "define", "goto"):
         return None
     text = parsed.text
+    if parsed.intent == "goto" and not parsed.slots.path:
+        return None  # "let's do recording": the coach moves; a file named with it is ours
     if not parsed.slots.path:
         if _RANK.search(text.lower()) and ctx.song.takes:
             return rank_step(ctx)

@@ -21,6 +21,7 @@ from assistant.stages.base import (
     PathHandler,
     SlotHandler,
     StageFlow,
+    TOOLS,
     Step,
     ToolHook,
     decision,
@@ -310,10 +311,15 @@ def _audio_hook(stage: str) -> ToolHook:
         "recording": "give two takes, then “rank my takes” — pitch, timing and level compared",
         "arrangement": "“my favourite song: song.wav” — its tempo, key, loop and sections",
     }
-    return ToolHook("audio-in", run, act=act, intents=frozenset({"define"}),
+    return ToolHook("audio-in", run, act=act, intents=frozenset({"define", "goto"}),
                     help=helps.get(stage, "“me humming: tune.wav” — the notes on the sheet, "
                                           "then chords under them; “my chords: idea.wav”"))
 
 
 for _stage in ("conception", "composition", "arrangement", "recording"):
     register_tool(_stage, _audio_hook(_stage))  # type: ignore[arg-type]
+    # first in line outside Recording: a named audio file is the strongest sign of what the
+    # turn is about ("i hummed the melody: x.wav" must not read as "go to the melody")
+    if _stage != "recording":
+        _hooks = TOOLS[_stage]  # type: ignore[index]
+        _hooks.insert(0, _hooks.pop(next(i for i, h in enumerate(_hooks) if h.name == "audio-in")))

@@ -1,0 +1,87 @@
+"""The chat hears audio: real text piped through the real Coach with real rendered WAVs.
+
+The beginner's path of issue 14: a hummed tune (rendered by FluidSynth as a voice) named in
+the chat becomes the melody on the sheet, the coach offers chords under it, and the
+harmonized song renders to a preview WAV. Takes named in Recording stay on the sheet and
+are ranked; a silent "hum" gets the one-line answer.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from tests.audio_in_helpers import TUNE, sung_wav
+
+
+@pytest.fixture(scope="module")
+def hum(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return sung_wav(tmp_path_factory.mktemp("chat") / "my hum.wav")
+
+
+def _coach():  # type: ignore[no-untyped-def]
+    from assistant.coach import Coach
+
+    coach = Coach()
+    coach.start()
+    return coach
+
+
+def test_hummed_tune_to_harmonized_preview(hum: Path, tmp_path: Path) -> None:
+    from assistant.dialogue import render_request
+
+    coach = _coach()
+    coach.handle("let's do composition")
+    reply = coach.handle(f"here's me humming the tune: {hum}")
+    assert re.search(r"I heard \d+ notes in [A-G][#b]? (major|minor) at about \d+ bpm — want "
+                     r"chords under it\?", reply.text), reply.text
+    melody = coach.song.melody
+    assert melody is not None and len(melody.notes) >= len(TUNE) - 2
+    assert [n.pitch for n in melody.notes][:3] == TUNE[:3]
+    assert coach.song.key is not None and coach.song.key.name in ("E minor", "G major")
+    reply = coach.handle("yes")
+    assert "Chords for your melody" in reply.text, reply.text
+    assert any(o.label.startswith("Use ") for o in reply.options)
+    reply = coach.handle("1")
+    assert coach.song.progression, reply.text
+    reply = coach.handle("play")
+    assert reply.preview is not None
+    from dataclasses import replace
+
+    request = replace(reply.preview, wav=str(tmp_path / "preview.wav"))
+    assert request.song.melody is not None and request.song.progression
+    result = render_request(request)
+    assert result.wav is not None
+    audio, _ = sf.read(str(result.wav))
+    assert len(audio) > 0 and np.max(np.abs(audio)) > 0.01
+
+
+def test_silent_hum_is_one_line(tmp_path: Path) -> None:
+    silent = tmp_path / "hum.wav"
+    sf.write(silent, np.zeros(22050 * 2, np.float32), 22050)
+    coach = _coach()
+    reply = coach.handle(f"i hummed the melody: {silent}")
+    assert "I heard no clear pitch in this take" in reply.text
+    assert coach.song.melody is None
+
+
+def test_takes_kept_and_ranked_in_recording(tmp_path: Path) -> None:
+    rng = np.random.default_rng(5)
+    clean = sung_wav(tmp_path / "take1.wav", seed=1, jitter_ms=0.0)
+    flat = sung_wav(tmp_path / "take2.wav", seed=2, jitter_ms=0.0,
+                    detune=list(rng.normal(-40, 10, len(TUNE))))
+    coach = _coach()
+    coach.handle("let's do recording")
+    coach.handle(f"{flat}")
+    reply = coach.handle(f"{clean}")
+    assert [Path(t.path).name for t in coach.song.takes] == ["take2.wav", "take1.wav"]
+    assert any(o.label == "Rank the 2 takes" for o in reply.options), reply.text
+    reply = coach.handle("rank my takes")
+    assert "best first" in reply.text, reply.text
+    first = re.search(r"1\. \*\*(\S+)\*\*", reply.text)
+    assert first and first.group(1) == "take1.wav", reply.text
+    assert all(t.score is not None and t.why for t in coach.song.takes)
