@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.song import Song
 from assistant.stages.base import (
+    TOOLS,
     Choice,
     Ctx,
     PathHandler,
     SlotHandler,
     StageFlow,
-    TOOLS,
     Step,
     ToolHook,
     decision,
