@@ -172,7 +172,13 @@ class _Envelope:
 
         interp = interpolator(oversampling_factor(sr))
         self.phases, self.taps = interp.h.shape
-        self.weights, self.tp_block = interp.weights, TP_BLOCK
+        self.tp_block = TP_BLOCK
+        # columns phase-major (p * TP_BLOCK + j): the max over phases is then a few
+        # maxima of contiguous slices, not numpy's slow max over rows of 8
+        rows = interp.weights.shape[0]
+        self.weights = np.ascontiguousarray(
+            interp.weights.reshape(rows, TP_BLOCK, self.phases).transpose(0, 2, 1)
+            .reshape(rows, self.phases * TP_BLOCK))
         self.delay = self.taps // 2  # an output of the filter describes the signal this earlier
         self.back = self.taps - 1 - self.delay
         self.buf = np.zeros((channels, self.back), dtype=np.float32)  # from p0 - back on
@@ -204,16 +210,31 @@ class _Envelope:
         per_sample = np.abs(seg[:, self.back:self.back + count]).max(axis=0)
         cols = np.arange(self.tp_block + self.taps - 1)
         blocks = count // self.tp_block
+        tpb = self.tp_block
         for row in seg:
             for start in range(0, blocks, 2048):
                 index = np.arange(start, min(blocks, start + 2048))
-                rows = row[index[:, None] * self.tp_block + cols]
-                y = np.abs(rows @ self.weights).reshape(-1, self.phases).max(axis=1)
-                lo = start * self.tp_block
-                np.maximum(per_sample[lo:lo + y.size], y, out=per_sample[lo:lo + y.size])
-        per_sample[:keep].reshape(-1, BLOCK).max(axis=1).astype(np.float32).tofile(self.sink)
+                rows = row[index[:, None] * tpb + cols]
+                y = np.abs(rows @ self.weights)  # (blocks, phases * tpb)
+                top = y[:, :tpb]
+                for p in range(1, self.phases):
+                    np.maximum(top, y[:, p * tpb:(p + 1) * tpb], out=top)
+                lo = start * tpb
+                here = per_sample[lo:lo + top.size].reshape(-1, tpb)
+                np.maximum(here, top, out=here)
+        _row_max(per_sample[:keep].reshape(-1, BLOCK)).astype(np.float32).tofile(self.sink)
         self.buf = seg[:, count:]
         self.p0 += count
+
+
+def _row_max(rows: np.ndarray) -> np.ndarray:
+    """Max of each row (width a power of two) by halving: numpy's max over short rows is
+    several times slower."""
+    width = rows.shape[1]
+    while width > 1:
+        width //= 2
+        rows = np.maximum(rows[:, :width], rows[:, width:2 * width])
+    return rows[:, 0]
 
 
 def _read(handle: IO[bytes], lo: int, hi: int, dtype: type) -> np.ndarray:
