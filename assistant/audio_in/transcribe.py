@@ -31,6 +31,8 @@ DRIFT_BAND, DRIFT_RATE = 0.45, 0.1  # a note's pitch follows slow drift inside t
 MIN_NOTES = 3
 MIN_VOICED_S = 0.6
 ONSET_SHIFT_S = 0.014  # the voiced onset's measured lag behind the note (dev songs, not the eval set)
+CHANGE_SHIFT_S = 0.03  # the same lag for a note that starts by a change of pitch
+GLIDE_S = 0.12  # a note shorter than this sliding into a longer neighbour is a scoop
 GRID = 0.25  # quarter-note beats: a sixteenth
 DIP_DB = 3.0  # a fall and rise of the level this deep between two notes...
 SPLIT_DB = 7.0  # ...and this deep to split one pitch into two notes (a new syllable)
@@ -230,10 +232,12 @@ def notes_from_track(track: pitch_mod.PitchTrack, *,
         bounds.append(b - a)
         # same pitch, new syllable: a dip well inside a note
         cuts: list[int] = []
+        at_dip: set[int] = set()
         for s, e in zip(bounds[:-1], bounds[1:], strict=True):
             cuts.append(s)
             for d in deep[(deep >= a + s + min_frames) & (deep <= a + e - min_frames)]:
                 cuts.append(int(d) - a)
+                at_dip.add(int(d) - a)
         cuts.append(b - a)
         for index, (s, e) in enumerate(zip(cuts[:-1], cuts[1:], strict=True)):
             if e - s < min_frames:
@@ -248,8 +252,10 @@ def notes_from_track(track: pitch_mod.PitchTrack, *,
             steady = float(np.mean(np.abs(core - centre) < 0.5))
             prob = float(np.mean(track.voiced_prob[a + s:a + e]))
             first = start_frame if index == 0 else a + s
+            # a pitch change shows once the new note's pitch dominates, after its attack
+            shift = ONSET_SHIFT_S if index == 0 or s in at_dip else CHANGE_SHIFT_S
             notes.append(HeardNote(
-                onset_s=max(0.0, float(track.times[first]) - ONSET_SHIFT_S),
+                onset_s=max(0.0, float(track.times[first]) - shift),
                 duration_s=(a + e - first) * hop, pitch=note_pitch,
                 cents=100.0 * (centre - note_pitch),
                 confidence=max(0.0, min(1.0, 0.5 * prob + 0.5 * steady))))
@@ -263,7 +269,8 @@ def _merge_glides(notes: list[HeardNote]) -> list[HeardNote]:
         if out:
             prev = out[-1]
             touching = note.onset_s - (prev.onset_s + prev.duration_s) < 0.03
-            if touching and prev.duration_s < 0.09 and abs(prev.pitch - note.pitch) <= 2:
+            if touching and prev.duration_s < GLIDE_S and abs(prev.pitch - note.pitch) <= 2 \
+                    and note.duration_s > prev.duration_s:
                 out[-1] = HeardNote(prev.onset_s, note.onset_s + note.duration_s - prev.onset_s,
                                     note.pitch, note.cents, note.confidence)
                 continue
