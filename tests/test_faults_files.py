@@ -267,3 +267,15 @@ def test_master_into_a_fifo_streams_the_master_and_reports_it(coach_cli, tmp_pat
     assert stat.S_ISFIFO(fifo.lstat().st_mode)
     assert got and got[0][:4] == b"RIFF"
     assert json.loads(done.stdout)["after"]["integrated_lufs"] == pytest.approx(-14, abs=0.5)
+
+
+@pytest.mark.parametrize("case", ["fifo", "zero"])
+def test_a_song_sheet_that_is_not_a_file_is_one_line(coach_cli, tmp_path: Path,
+                                                     case: str) -> None:
+    song = tmp_path / "song.json"
+    if case == "fifo":
+        os.mkfifo(song)  # reading it would wait forever for a writer
+    else:
+        song.symlink_to("/dev/zero")
+    done = coach_cli("render", str(song), "-o", str(tmp_path / "out.wav"), env=FAST, timeout=60)
+    assert "not a regular file" in one_line_error(done)

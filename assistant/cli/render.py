@@ -56,6 +56,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
+MAX_SONG_BYTES = 64 << 20  # a Song sheet with a long melody is well under 1 MB
+
+
 def load_song_file(path: str | Path) -> Song:
     """Read a Song sheet; any problem becomes one line naming the file and the field."""
     from pydantic import ValidationError
@@ -64,6 +67,11 @@ def load_song_file(path: str | Path) -> Song:
     from assistant.song import Song
 
     path = Path(path).expanduser()
+    if path.exists() and not path.is_file():  # a FIFO or a device would hang or never end
+        raise FileProblem(f"cannot read {path}: it is not a regular file")
+    if path.is_file() and path.stat().st_size > MAX_SONG_BYTES:
+        raise FileProblem(f"cannot read {path}: {path.stat().st_size / 2**20:.0f} MB is far "
+                          "too big for a Song sheet")
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
