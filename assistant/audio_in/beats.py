@@ -25,6 +25,10 @@ TIGHTNESS = 400.0
 WINDOW_S = 8.0
 COMB = (1.0, 0.5)  # weights of lag x1, x2: a dotted-quarter (3 + 3 + 2) period has no echo at x2
 BEATS_PER_BAR = 4
+OFFBEAT_MARGIN = 1.05  # the half-period grid must carry this much more harmonic change
+USE_HARMONY = True
+HARMONY_MIN_S = 1.5
+FIT_TOLERANCE = 0.04  # relative slack of 'a whole number of beats per chord change'
 
 
 @dataclass
@@ -51,7 +55,33 @@ def tempogram(onset: np.ndarray, fps: float) -> tuple[np.ndarray, np.ndarray]:
     return np.arange(max_lag + 1), ac.mean(axis=0)
 
 
-def estimate_tempo(onset: np.ndarray, fps: float, start_bpm: float = START_BPM) -> float:
+def harmonic_period(chroma: np.ndarray, fps: float) -> float | None:
+    """Seconds between chord changes (the harmonic rhythm), from the chroma's own repetition.
+
+    The frame-to-frame chroma change, smoothed, autocorrelated; its strongest period between
+    1 and 5 s. None when nothing repeats clearly.
+    """
+    norm = chroma / (np.linalg.norm(chroma, axis=0, keepdims=True) + 1e-9)
+    step = max(1, int(round(0.1 * fps)))
+    change = np.zeros(norm.shape[1])
+    change[step:] = 1.0 - np.sum(norm[:, step:] * norm[:, :-step], axis=0)
+    change = np.convolve(change, np.hanning(5) / 2.5, mode="same")
+    x = change - change.mean()
+    n = len(x)
+    if n < int(10 * fps):
+        return None
+    ac = np.fft.irfft(np.abs(np.fft.rfft(x, 2 * n)) ** 2)[:n]
+    ac = ac / (ac[0] + 1e-9)
+    low, high = int(HARMONY_MIN_S * fps), min(int(5.0 * fps), n - 1)
+    best = low + int(np.argmax(ac[low:high]))
+    return best / fps if ac[best] > 0.05 else None
+
+
+def estimate_tempo(onset: np.ndarray, fps: float, start_bpm: float = START_BPM,
+                   harmony_s: float | None = None) -> float:
+    """The beat tempo: tempogram x prior, and (given the harmonic rhythm) x how well a whole
+    number of beats fits between chord changes — which rules out the dotted-quarter
+    period a 3 + 3 + 2 accompaniment suggests."""
     lags, ac = tempogram(onset, fps)
     bpm = 60.0 * fps / np.maximum(lags, 1)
     usable = (bpm >= MIN_BPM) & (bpm <= MAX_BPM)
@@ -63,7 +93,13 @@ def estimate_tempo(onset: np.ndarray, fps: float, start_bpm: float = START_BPM) 
     for k, w in enumerate(COMB, start=1):
         idx = lags * k
         comb += w * np.where(idx < len(ac), ac[np.minimum(idx, len(ac) - 1)], 0.0)
-    score = np.where(usable, comb * prior, -1.0)
+    fit = np.ones_like(ac)
+    if harmony_s:
+        ratio = harmony_s / (np.maximum(lags, 1) / fps)
+        whole = np.isin(np.round(ratio), (1, 2, 3, 4, 6, 8)).astype(float)
+        fit = np.exp(-0.5 * ((ratio - np.round(ratio)) / (FIT_TOLERANCE * ratio)) ** 2) * whole
+        fit = 0.25 + 0.75 * fit
+    score = np.where(usable, comb * prior * fit, -1.0)
     best = int(np.argmax(score))
     # Parabolic interpolation between lags for a tempo finer than one frame.
     if 0 < best < len(ac) - 1 and min(ac[best - 1], ac[best + 1]) > 0:
@@ -117,14 +153,39 @@ def dp_beats(onset: np.ndarray, fps: float, bpm: float, tightness: float = TIGHT
 
 def track(f: Features, start_bpm: float | None = None) -> Beats:
     fps = f.sr / f.hop
-    tempo = estimate_tempo(f.onset, fps, start_bpm or START_BPM)
+    harmony_s = harmonic_period(f.chroma + f.bass, fps) if USE_HARMONY else None
+    tempo = estimate_tempo(f.onset, fps, start_bpm or START_BPM, harmony_s)
     frames = dp_beats(f.onset, fps, tempo)
     if len(frames) < 2:
         return Beats(tempo, frames / fps, np.zeros(0), 0, 0.0)
+    frames = on_the_beat(f, frames)
     beats_s = frames / fps
     tempo = 60.0 / float(np.median(np.diff(beats_s)))
     phase, confidence = downbeat_phase(f, frames)
     return Beats(tempo, beats_s, beats_s[phase::BEATS_PER_BAR], phase, confidence)
+
+
+def on_the_beat(f: Features, frames: np.ndarray) -> np.ndarray:
+    """The beats, or the beats half a period later when those carry the harmony.
+
+    An accompaniment that stabs the off-beats ("and") draws the tracker onto them; the
+    chords and the bass still change on the beat, so whichever of the two grids the
+    harmonic change (chroma and bass flux) favours is the beat.
+    """
+    half = int(round(float(np.median(np.diff(frames))) / 2))
+    if half < 2:
+        return frames
+    pitch = np.vstack([f.chroma, 2.0 * f.bass])
+    flux = np.maximum(0.0, np.diff(pitch, axis=1, prepend=pitch[:, :1])).sum(axis=0)
+
+    def strength(grid: np.ndarray) -> float:
+        grid = grid[(grid >= 2) & (grid < len(flux) - 2)]
+        return float(np.mean([flux[g - 2:g + 3].max() for g in grid])) if len(grid) else 0.0
+
+    shifted = frames + half
+    if strength(shifted) > OFFBEAT_MARGIN * strength(frames):
+        return shifted[shifted < f.frames]
+    return frames
 
 
 def downbeat_phase(f: Features, frames: np.ndarray) -> tuple[int, float]:
