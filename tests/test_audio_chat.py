@@ -85,3 +85,25 @@ def test_takes_kept_and_ranked_in_recording(tmp_path: Path) -> None:
     first = re.search(r"1\. \*\*(\S+)\*\*", reply.text)
     assert first and first.group(1) == "take1.wav", reply.text
     assert all(t.score is not None and t.why for t in coach.song.takes)
+
+
+def test_strummed_idea_offered_as_the_progression(tmp_path: Path) -> None:
+    """A played progression (rendered by the coach's own synth) named with "chords": the
+    chord chart (assistant.audio_in.chords) is offered, and picking it sets the sheet."""
+    from assistant.render import preview
+    from assistant.song import Key, Song
+
+    played = tmp_path / "guitar idea.wav"
+    preview(Song(key=Key(tonic="A", mode="minor"), tempo=96,
+                 progression=["i", "bVI", "bIII", "bVII"]), played, bars=8)
+    coach = _coach()
+    coach.handle("let's do composition")
+    reply = coach.handle(f"here are my guitar chords: {played}")
+    assert re.search(r"I heard \d+ bars in [A-G][#b]? (major|minor) at about \d+ bpm; the "
+                     r"loop is", reply.text), reply.text
+    offer = reply.options[0].label
+    assert offer.startswith("Use ") and "as the progression" in offer
+    key_said = re.search(r"in ([A-G][#b]? (?:major|minor))", reply.text)
+    coach.handle("1")
+    assert coach.song.progression
+    assert key_said and coach.song.key is not None and coach.song.key.name == key_said.group(1)
