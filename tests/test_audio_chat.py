@@ -107,3 +107,14 @@ def test_strummed_idea_offered_as_the_progression(tmp_path: Path) -> None:
     coach.handle("1")
     assert coach.song.progression
     assert key_said and coach.song.key is not None and coach.song.key.name == key_said.group(1)
+
+
+def test_record_a_take_without_a_microphone_is_one_line(monkeypatch: pytest.MonkeyPatch,
+                                                          tmp_path: Path) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.asoundrc: no virtual microphone
+    coach = _coach()
+    coach.handle("let's do recording")
+    reply = coach.handle("record a take")
+    assert reply.text.startswith("I can't record here: no audio input"), reply.text
+    assert len(reply.text.splitlines()) == 1
+    assert coach.song.takes == []

@@ -35,6 +35,8 @@ _MELODY = re.compile(
     r"\b(hum\w*|sing\w*|sang|sung|melod\w*|tune|whistl\w*|topline|vocal line|voice memo|"
     r"la la|notes)\b")
 _TAKE = re.compile(r"\b(takes?|recorded|recording|my vocal|vocals?)\b")
+_RECORD = re.compile(r"\brecord (?:a |another |the |my )?(?:take|it|now|me|vocals?|"
+                     r"\d+ bars)\b")
 _RANK = re.compile(
     r"\b(rank|compare|which|best|pick|choose)\b.*\btakes?\b|\btakes?\b.*\b(rank|compare|best)\b")
 
@@ -63,6 +65,8 @@ def run(ctx: Ctx, parsed: Parsed, stage: str) -> Step | None:
     if parsed.intent not in ("answer", "question", "change", "tool", "define", "goto"):
         return None
     text = parsed.text
+    if stage == "recording" and not parsed.slots.path and _RECORD.search(text.lower()):
+        return record_step(ctx, text)
     if parsed.intent == "goto" and not parsed.slots.path:
         return None  # "let's do recording": the coach moves; a file named with it is ours
     if not parsed.slots.path:
@@ -285,6 +289,35 @@ def rank_step(ctx: Ctx) -> Step:
         kept.append(data)
     return Step("\n".join(lines), patch={"takes": kept}, keep_choices=True,
                 decisions=[decision("take", best, ranking[0].why)])
+
+
+def record_step(ctx: Ctx, text: str) -> Step:
+    """"record a take": from the default input, with the click, the song's length (or
+    "8 bars"), into the data folder's recordings; then the take check keeps it."""
+    from assistant.audio_in.record import Plan, input_problem, record_take
+    from assistant.errors import CoachError
+    from assistant.stages.files import slug, unique
+    from assistant.stages.recording import kept_take_step, recordings_dir
+
+    problem = input_problem()
+    if problem:
+        return Step(f"I can't record here: {problem}.", keep_choices=True)
+    song = ctx.song
+    found = re.search(r"(\d+) bars", text)
+    bars = int(found.group(1)) if found else min(song.total_bars or 8, 32)
+    plan = Plan(tempo=song.tempo or 100.0, meter=song.meter, bars=max(1, min(bars, 64)),
+                count_in=2)
+    folder = recordings_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = unique(folder / f"{slug(song.title)}-take-{len(song.takes) + 1}.wav")
+    try:
+        record_take(path, song, plan, click=True)
+    except CoachError as error:
+        return Step(f"The take didn't record: {error}.", keep_choices=True)
+    step = kept_take_step(ctx, str(path), answered=ctx.slot == "take")
+    step.text = (f"Recorded {plan.bars} bars at {plan.tempo:g} bpm after a 2-bar count-in "
+                 f"to `{path}`.\n\n{step.text}")
+    return step
 
 
 def act(ctx: Ctx, argument: str) -> Step:
