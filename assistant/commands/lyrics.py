@@ -23,6 +23,7 @@ _HEADER_NAME = re.compile(
 _RHYME = re.compile(r"rhym(?:e|es|ing)\s+(?:for|with|to)\s+[\"“']?(?P<word>[^\s\"”'?!.,]+)|"
                     r"what\s+rhymes\s+(?:with\s+)?[\"“']?(?P<word2>[^\s\"”'?!.,]+)|"
                     r"^\s*rhymes?\s+[\"“']?(?P<word3>[^\s\"”'?!.,]+)", re.I)
+_SET = re.compile(r"\b(?:fit|shape|set|match|make)\b[^.?!]{0,30}\bmelody\b|\bmelody\s+(?:from|for|to)\b", re.I)
 _ABOUT = re.compile(r"\babout\s+(?P<about>.+)$", re.I)
 
 
@@ -36,6 +37,8 @@ def lyrics(coach: Coach, command: Command) -> Reply:
     sections = _typed(text)
     if sections:
         return _take(coach, sections)
+    if _SET.search(first):
+        return _set(coach, first)
     if re.search(r"\b(?:check|look at|review|analy[sz]e|show|see|fix|read|rate|test|improve)\b", first, re.I) \
             and coach.song.lyrics:
         return _report(coach, [(s.name, s.lines) for s in coach.song.lyrics], "Your lyrics")
@@ -132,6 +135,32 @@ def _tip(coach: Coach, tip_id: str, lead: str) -> str:
     source = getattr(tip, "source", "")
     return (f"**{lead}** {getattr(tip, 'text', '')} _({tip_id}"
             + (f"; source: {source}" if source else "") + ")_")
+
+
+# --- a melody shaped to the words ---------------------------------------------------------------
+def _set(coach: Coach, text: str) -> Reply:
+    """The sheet's melody reshaped to a lyric section: one note a syllable, stresses on beats."""
+    from assistant.lyrics.setting import set_melody
+
+    lyrics = [s for s in coach.song.lyrics if s.lines]
+    if not lyrics:
+        return coach._reply("There are no lyrics on the sheet yet: type them first, like "
+                            "`lyrics for the chorus: first line / second line`.")
+    named = _SECTION.search(text)
+    wanted = named.group("name").lower() if named else ""
+    section = next((s for s in lyrics if s.name == wanted), None) or next(
+        (s for s in lyrics if "chorus" in s.name), lyrics[0])
+    lines = section.lines[:16]
+    had = coach.song.melody is not None and bool(coach.song.melody.notes)
+    melody = set_melody(coach.song, lines, section.name)
+    coach._apply({"melody": melody.model_dump(mode="json")},
+                 [{"field": "melody", "value": melody.source,
+                   "why": "each stressed syllable on a beat, one note a syllable", "rule_ids": ["prosody.stress"]}],
+                 stage="composition")
+    pitches = "the pitches of the melody you had" if had else "pitches from the melody generator"
+    return _report(coach, [(section.name, lines)],
+                   f"The melody, reshaped to the {section.name} words ({pitches}, a new rhythm)",
+                   "\n\n_Say `undo` to get the previous melody back, `play` to hear it._")
 
 
 # --- rhymes ------------------------------------------------------------------------------------

@@ -154,29 +154,42 @@ def _strong_beat_after(position: float, bar_beats: float, compound: bool) -> str
 
 
 def split_notes(notes: list[NoteSpan], lines: int, bar_beats: float) -> list[list[NoteSpan]]:
-    """A section's melody shared out among its lines: equal bars each when the bars divide
-    evenly, otherwise at the longest rests."""
+    """A section's melody shared out among its lines, at phrase ends: near each line's even
+    share of the time, the boundary after the longest note plus rest (a line ends on a held
+    note or a breath, and the next line's pickup starts after it)."""
     notes = sorted(notes, key=lambda x: x.start)
     if lines <= 1 or not notes:
         return [notes] + [[] for _ in range(max(0, lines - 1))]
-    end = max(x.start + x.duration for x in notes)
-    bars = max(1, -(-round(end * 1000) // round(bar_beats * 1000)))
-    if bars % lines == 0:
-        per = bars // lines * bar_beats
-        out: list[list[NoteSpan]] = [[] for _ in range(lines)]
-        for x in notes:
-            out[min(lines - 1, int(x.start // per))].append(x)
-        if all(out):
-            return out
-    gaps = sorted(range(1, len(notes)), key=lambda i: -(notes[i].start - notes[i - 1].start
-                                                        - notes[i - 1].duration))[: lines - 1]
-    cuts = sorted(gaps)
+    if len(notes) <= lines:
+        return [[x] for x in notes] + [[] for _ in range(lines - len(notes))]
+    first = notes[0].start
+    span = max(x.start + x.duration for x in notes) - first
+    cuts: list[int] = []
+    for k in range(1, lines):
+        target = first + span * k / lines
+        window = span / lines / 2
+        best, best_score = None, -1.0
+        for i in range(max(cuts[-1] + 1 if cuts else 1, 1), len(notes) - (lines - k) + 1):
+            start = notes[i].start
+            if abs(start - target) > window + 1e-9:
+                continue
+            prev = notes[i - 1]
+            ends = prev.duration + max(0.0, start - prev.start - prev.duration)
+            score = ends - 0.01 * abs(start - target)  # ties: the boundary nearest the share
+            if start % bar_beats == 0:
+                score += 0.05
+            if score > best_score:
+                best, best_score = i, score
+        if best is None:  # no note near the share: the nearest one
+            lo = cuts[-1] + 1 if cuts else 1
+            best = min(range(lo, len(notes) - (lines - k) + 1), key=lambda i: abs(notes[i].start - target))
+        cuts.append(best)
     out, at = [], 0
     for cut in cuts:
         out.append(notes[at:cut])
         at = cut
     out.append(notes[at:])
-    return out + [[] for _ in range(lines - len(out))]
+    return out
 
 
 def shape_rhythm(line: Line, bar_beats: float = 4.0, bars: int = 2) -> list[NoteSpan]:
@@ -195,12 +208,8 @@ def shape_rhythm(line: Line, bar_beats: float = 4.0, bars: int = 2) -> list[Note
         else:
             feet[-1].append(i)
     room = bars * bar_beats
-    step = 0.5 if max(len(f) for f in feet) <= 2 or len(feet) * 2.0 > room else 0.25
-    for foot in (bar_beats / 2, 1.0, 0.5):
-        if len(feet) * foot <= room and max(len(f) for f in feet) * step <= foot:
-            break
-    else:
-        foot, step = 0.5, 0.5 / max(len(f) for f in feet)
+    foot = next((f for f in (bar_beats / 2, 1.0, 0.5) if len(feet) * f <= room), 0.5)
+    step = min(0.5, foot / max(len(f) for f in feet))  # eighths, sixteenths in a crowded foot
     out: list[NoteSpan] = []
     pickup = first * step
     at = bar_beats if pickup else 0.0

@@ -142,8 +142,9 @@ def rhymes_for(word: str, d: Dictionary, limit: int = 20) -> Rhymes:
             op = rhyming_part(d.phones(other)[0])
             if sounds_rhyme(part, op):
                 near.append(other)  # same vowel, a family consonant: home / bone
-            elif len(loose) < limit and _strip(op)[1:] and len(_strip(op)) == len(coda) + 1:
-                loose.append(other)  # assonance: same vowel, another consonant (home / hope)
+            elif len(loose) < limit and _strip(op)[1:] and len(_strip(op)) == len(coda) + 1 and \
+                    [p for p in _strip(op)[1:] if p in VOWELS] == [p for p in coda if p in VOWELS]:
+                loose.append(other)  # assonance: same vowels, other consonants (home / hope)
         near += loose
         if len(near) < limit:  # consonance: other vowel, same final consonants (home / time)
             for key, words in index.items():

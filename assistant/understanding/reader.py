@@ -110,7 +110,10 @@ _LYRIC_ASK = re.compile(
     r"\brhym(?:e|es|ing)\s+(?:for|with|to)\b|\bwhat\s+rhymes\b|^\s*rhymes?\s+(?!scheme)\S+\s*\??\s*$|"
     r"\b(?:check|look\s+at|review|analy[sz]e|show|see|fix|read|rate|test|improve)\b[^.?!]{0,25}\blyrics?\b|"
     r"\b(?:write|writing|start|starting|need|want|help|ideas?|stuck)\b[^.?!]{0,30}\b(?:lyrics?|words\s+for)\b|"
-    r"\blyrics?\s+(?:about|ideas?|help|for)\b|\bsyllables?\b|\b(?:my|our)\s+lyrics?\b", re.I)
+    r"\blyrics?\s+(?:about|ideas?|help|for)\b|\bsyllables?\b|\b(?:my|our)\s+lyrics?\b|"
+    r"\b(?:fit|shape|set|match|make)\b[^.?!]{0,30}\bmelody\b[^.?!]{0,20}\b(?:lyrics?|words)\b|"
+    r"\b(?:fit|set|put|match)\b[^.?!]{0,30}\b(?:lyrics?|words)\b[^.?!]{0,20}\bmelody\b|"
+    r"\bmelody\s+(?:from|for|to)\s+(?:the\s+|my\s+)?(?:lyrics?|words)\b", re.I)
 _LYRIC_SURE = re.compile(r"\brhym(?:e|es|ing)\s+(?:for|with)\b|\b(?:my|our)\s+lyrics?\b", re.I)
 _DEFINING = re.compile(r"^\s*(?:what\s+(?:is|are|'s|does)|what's|whats|define|explain|meaning\s+of)\b", re.I)
 

@@ -1,0 +1,94 @@
+"""Lyrics in the conversation: typed through the real reader and coach, several lines at once,
+reported against the melody with fixes, rhymes, help from the theme, the melody reshaped to
+the words, and exported inside song.md and song.mid; the plain chat joins the lines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant.coach import Coach
+from assistant.kb.loader import knowledge
+from assistant.song import Key, Melody, Note
+from tests.conftest import run_coach
+
+CHORUS = ("lyrics for the chorus:\nHer garden waits for spring again\nThe roses that she planted grow\n"
+          "I hear her humming in the rain\nShe never really had to go")
+
+
+@pytest.fixture()
+def coach() -> Coach:
+    c = Coach(knowledge=knowledge(), seed=0)
+    c.start()
+    return c
+
+
+def test_typed_lines_go_on_the_sheet_with_a_report(coach: Coach) -> None:
+    reply = coach.handle(CHORUS)
+    assert [s.name for s in coach.song.lyrics] == ["chorus"]
+    assert coach.song.lyrics[0].lines[0] == "Her garden waits for spring again"
+    assert "rhyme scheme ABAB" in reply.text
+    assert "her GAR-den WAITS for SPRING a-GAIN" in reply.text
+    assert "No melody on the sheet yet" in reply.text
+
+
+def test_slashes_split_lines_and_a_melody_brings_fixes(coach: Coach) -> None:
+    coach.song = coach.song.model_copy(update={"key": Key(tonic="C"), "melody": Melody(
+        notes=[Note(pitch=64, start=float(i), duration=1.0) for i in range(16)])})
+    reply = coach.handle("lyrics for verse 1: Underneath the neon light tonight my love / Twinkle twinkle")
+    assert coach.song.lyrics[0].name == "verse 1" and len(coach.song.lyrics[0].lines) == 2
+    assert "line 1 has 11 syllables for 8 notes: cut 3 syllable" in reply.text
+    assert "line 2 has 4 syllables for 8 notes: add 4 syllables" in reply.text
+
+
+def test_rhymes_and_help_from_the_theme(coach: Coach) -> None:
+    reply = coach.handle("rhymes for home")
+    assert "Perfect:" in reply.text and "dome" in reply.text
+    reply = coach.handle("help me write lyrics about my grandma passing away")
+    assert "Images for" in reply.text and "tip.lyrics.show-dont-tell" in reply.text
+    assert "source:" in reply.text
+
+
+def test_check_my_lyrics_and_the_title_tip(coach: Coach) -> None:
+    coach.song = coach.song.model_copy(update={"title": "Paper Planes"})
+    coach.handle(CHORUS)
+    reply = coach.handle("check my lyrics")
+    assert "Your lyrics" in reply.text
+    assert "never sings the title “Paper Planes”" in reply.text and "tip.lyrics.title-in-chorus" in reply.text
+
+
+def test_the_melody_reshaped_to_the_words_fits_them(coach: Coach) -> None:
+    coach.song = coach.song.model_copy(update={"key": Key(tonic="A", mode="minor"),
+                                               "progression": ["i", "bVI", "bIII", "bVII"]})
+    coach.handle(CHORUS)
+    reply = coach.handle("fit the melody to the lyrics")
+    assert coach.song.melody is not None and len(coach.song.melody.notes) == 32
+    assert "prosody." not in reply.text  # no problem left to flag
+    assert "[8 syl / 8 notes, A]" in reply.text
+    coach.handle("undo")
+    assert coach.song.melody is None or not coach.song.melody.notes
+
+
+def test_bad_lyric_messages_get_a_reply(coach: Coach) -> None:
+    for text in ("lyrics for the chorus:", "lyrics for the chorus: 🌟🌟🌟", "rhymes for 🌟",
+                 "lyrics: " + " / ".join(["la la la"] * 2000), "fit the melody to the lyrics"):
+        reply = coach.handle(text)
+        assert reply.text and "Sorry — that tripped me up" not in reply.text, text
+    assert coach.last_error is None
+
+
+def test_plain_chat_joins_lines_and_exports_them(tmp_path: Path) -> None:
+    script = ("something sad and slow\n1\nlets do composition\n1\n" + CHORUS + "\n\nexport\n")
+    result = run_coach("chat", "--plain", "--new", input=script, env={"COACH_NO_PLAY": "1"}, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "rhyme scheme ABAB" in result.stdout
+    folder = next(Path(p) for p in result.stdout.split() if "exports" in p)
+    folder = Path(str(folder).rstrip("."))
+    md = (folder / "song.md").read_text(encoding="utf-8")
+    assert "## Lyrics" in md and "Her garden waits for spring again" in md
+    import mido
+
+    midi = mido.MidiFile(str(folder / "song.mid"))
+    texts = [m.text for t in midi.tracks for m in t if m.type == "lyrics"]
+    assert texts[:4] == ["Her ", "gar-", "den ", "waits "] and len(texts) >= 30
