@@ -107,7 +107,7 @@ class Store:
         """Seconds a write waits in all for another process's lock (the busy timeout each try)."""
         self._db: sqlite_utils.Database | None = None
         self._pending: list[dict[str, Any]] = []  # turns not saved yet, oldest first
-        self._pending_row: tuple[int, dict[str, Any]] | None = None
+        self._pending_row: tuple[int | None, dict[str, Any]] | None = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as error:
@@ -278,14 +278,13 @@ class Store:
         return len(self._pending)
 
     def save_turn(self, session_id: int | None, coach: Coach, text: str, reply: Reply) -> int:
-        """Save the coach after one turn, with the turn itself, in one transaction.
+        """Save the coach after one turn, with the turn itself, in one transaction (with the
+        session row too when there is none yet).
 
         Raises `SaveFailed` if it cannot; the turn is kept and saved (in order) with the next
         one, or by `flush`."""
         if session_id is None:
             session_id = self.session_id
-        if session_id is None:
-            self.session_id = session_id = self.create(coach)
         row = self._row(coach)
         self._pending.append({
             "session_id": session_id, "user": log_text(text),
@@ -294,6 +293,9 @@ class Store:
         })
         self._pending_row = (session_id, row)
         self.flush()
+        if session_id is None:
+            session_id = self.session_id  # made by flush with the first turn
+        assert session_id is not None
         return session_id
 
     def flush(self) -> None:
@@ -301,11 +303,18 @@ class Store:
         if not self._pending and self._pending_row is None:
             return
         db = self.db
+        new_id: int | None = None
         try:
             with self._write():
                 if self._pending_row is not None:
-                    db.table("sessions").update(*self._pending_row)
+                    session_id, row = self._pending_row
+                    if session_id is None:  # the first turn of a session never saved yet
+                        table = db.table("sessions").insert({**row, "created": row["updated"]})
+                        new_id = int(table.last_rowid or 0)
+                    else:
+                        db.table("sessions").update(session_id, row)
                 for turn in self._pending:
+                    turn = {**turn, "session_id": turn["session_id"] or new_id}
                     n = db.execute(
                         "select coalesce(max(n), 0) + 1 from turns where session_id = ?",
                         [turn["session_id"]]).fetchone()[0]
@@ -316,6 +325,8 @@ class Store:
             why = reason(error, self.path)
             raise SaveFailed(f"{what} not saved ({why}); kept, and saved with the next turn",
                              why) from None
+        if new_id is not None:
+            self.session_id = new_id
         self._pending.clear()
         self._pending_row = None
 

@@ -353,12 +353,13 @@ class CoachApp(App[int]):
         await self._send(event.value)
 
     async def _send(self, value: str) -> None:
+        """Send what was typed. The box was emptied when Enter was pressed (what is in it now
+        was typed after, and stays)."""
         text = clean_text(value).strip()
         if not text:
             return  # Enter on an empty box: nothing is sent, nothing is picked
         input_ = self.query_one("#input", HistoryInput)
         input_.remember(text)
-        input_.value = ""
         await self._chat.add_user(text)
         self._submit(text)
 
@@ -388,7 +389,8 @@ class CoachApp(App[int]):
         something in the box, Enter sends that (Enter never throws typing away)."""
         input_ = self.query_one("#input", HistoryInput)
         if input_.value.strip():
-            await self._send(input_.value)
+            value, input_.value = input_.value, ""
+            await self._send(value)
         else:
             await self.pick(message.number)
 
@@ -424,7 +426,9 @@ class CoachApp(App[int]):
             return False  # the box types (and pastes, see HistoryInput) for itself
         if isinstance(event, events.Paste):
             self._focus_input()
-            input_.type_text(" ".join(event.text.splitlines()))
+            from assistant.lyrics.paste import join_pasted
+
+            input_.type_text(join_pasted(event.text, input_.value))
             return True
         char = event.character
         if not (event.is_printable and char):

@@ -107,11 +107,36 @@ class HistoryInput(Input):
         else:
             self.replace(text, *selection)
 
+    async def _on_key(self, event: events.Key) -> None:
+        # Enter and Backspace act here, in turn with the letters. As bindings they would run
+        # only when the key came back up to the app, after the letters typed behind them:
+        # "help⏎checklist⏎" was sent as "helpchecklist".
+        if event.key in ("enter", "backspace"):
+            event.stop()
+            event.prevent_default()
+            self._restart_blink()
+            if event.key == "enter":
+                await self.action_submit()
+            else:
+                self.action_delete_left()
+            return
+        await super()._on_key(event)
+
+    async def action_submit(self) -> None:
+        """Enter: the box empties at once, with the message handed on. Keys a fast typist
+        sends right after are already queued behind this Enter: they start the next message
+        instead of joining this one ("help", "checklist", not "helpchecklist")."""
+        value, self.value = self.value, ""
+        self.post_message(self.Submitted(self, value))
+
     def _on_paste(self, event: events.Paste) -> None:
-        # Input keeps only the first line of a paste; here every line arrives, joined.
+        # Input keeps only the first line of a paste; here every line arrives, joined
+        # (lyric lines with " / ", which the chat's lyric reader splits again)
+        from assistant.lyrics.paste import join_pasted
+
         event.stop()
         event.prevent_default()
-        self.type_text(" ".join(event.text.splitlines()))
+        self.type_text(join_pasted(event.text, self.value))
 
     def remember(self, text: str) -> None:
         if text and (not self.history or self.history[-1] != text):
