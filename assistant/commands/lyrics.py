@@ -63,7 +63,8 @@ def _typed(text: str) -> list[tuple[str, list[str]]]:
         body = rest
     else:
         return []
-    body = re.sub(r"\s+/\s+", "\n", body.strip())
+    body = re.sub(r"\s+//\s+", "\n\n", body.strip())  # a paste's blank line (lyrics.paste)
+    body = re.sub(r"\s+/\s+", "\n", body)
     if not body.strip():
         return []
     sections = parse_sections(body, default=name or "lyrics")

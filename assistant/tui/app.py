@@ -426,7 +426,9 @@ class CoachApp(App[int]):
             return False  # the box types (and pastes, see HistoryInput) for itself
         if isinstance(event, events.Paste):
             self._focus_input()
-            input_.type_text(" ".join(event.text.splitlines()))
+            from assistant.lyrics.paste import join_pasted
+
+            input_.type_text(join_pasted(event.text, input_.value))
             return True
         char = event.character
         if not (event.is_printable and char):

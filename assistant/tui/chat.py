@@ -130,10 +130,13 @@ class HistoryInput(Input):
         self.post_message(self.Submitted(self, value))
 
     def _on_paste(self, event: events.Paste) -> None:
-        # Input keeps only the first line of a paste; here every line arrives, joined.
+        # Input keeps only the first line of a paste; here every line arrives, joined
+        # (lyric lines with " / ", which the chat's lyric reader splits again)
+        from assistant.lyrics.paste import join_pasted
+
         event.stop()
         event.prevent_default()
-        self.type_text(" ".join(event.text.splitlines()))
+        self.type_text(join_pasted(event.text, self.value))
 
     def remember(self, text: str) -> None:
         if text and (not self.history or self.history[-1] != text):
