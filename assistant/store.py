@@ -119,7 +119,7 @@ class Store:
             # explicit BEGIN IMMEDIATE ... COMMIT (`_write`)
             self.conn = sqlite3.connect(str(self.path), check_same_thread=False,
                                         timeout=busy_timeout, isolation_level=None)
-            self._check(existed)
+            self._retry(lambda: self._check(existed))  # another first run may be making it
             self._retry(lambda: self.conn.execute("PRAGMA journal_mode=wal"))
             self.conn.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable per commit
         except sqlite3.DatabaseError as error:
