@@ -50,7 +50,7 @@ def render_progression(path: Path, bars: list[str], bpm: float = 100.0, program:
     return path
 
 
-LOOP = ["Am", "F", "C", "G"]
+LOOP = ["Am", "F", "Dm", "E"]  # i bVI iv V: the E major chord's G# makes it A minor, not C major
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +75,7 @@ def test_a_piano_loop_gives_its_chords_key_tempo_and_bars(piano_take: Path) -> N
     assert abs(chart.tempo_bpm - 100) < 4
     assert agreement(chart.bar_symbols(), LOOP * 3) >= 0.75, chart.bar_symbols()
     assert chart.loop_symbols() == LOOP
-    assert chart.progression() == ["i", "bVI", "bIII", "bVII"]
+    assert chart.progression() == ["i", "bVI", "iv", "V"]
     assert chart.as_key().name == "A minor"
     downbeats = np.array(chart.downbeats_s)
     assert len(downbeats) >= 10 and np.allclose(np.diff(downbeats), 2.4, atol=0.1)
@@ -104,12 +104,12 @@ def test_json_is_the_contract(piano_take: Path) -> None:
     first = data["chords"][0]
     assert set(first) == {"start_s", "end_s", "symbol", "numeral", "confidence"}
     symbols = {c["symbol"] for c in data["chords"]}
-    assert {"Am", "F", "C", "G"} <= symbols
+    assert {"Am", "F", "Dm", "E"} <= symbols
     numerals = {c["symbol"]: c["numeral"] for c in data["chords"] if c["symbol"] != "N"}
-    assert numerals["Am"] == "i" and numerals["F"] == "bVI" and numerals["G"] == "bVII"
+    assert numerals["Am"] == "i" and numerals["F"] == "bVI" and numerals["E"] == "V"
     text = subprocess.run([sys.executable, "-m", "assistant", "chords", str(piano_take)],
                           capture_output=True, text=True, timeout=120)
-    assert text.returncode == 0 and "A minor" in text.stdout and "The loop: Am F C G" in text.stdout
+    assert text.returncode == 0 and "A minor" in text.stdout and "The loop: Am F Dm E" in text.stdout
 
 
 def _bad(path: Path) -> subprocess.CompletedProcess[str]:

@@ -11,16 +11,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+from test_audio_chords import render_progression
 
 from assistant.analysis.reference_compare import compare_to_reference
 from assistant.audio_in.reference import analyse, sections_for_song, shape_text
 from assistant.coach import Coach
 from assistant.kb.loader import knowledge
 from assistant.song import ReferenceSection, ReferenceSong
-from test_audio_chords import render_progression
 
-VERSE = ["Am", "F", "C", "G"] * 2
-CHORUS = ["Dm", "E", "Am", "E"] * 2
+VERSE = ["Am", "F", "Dm", "E"] * 2
+CHORUS = ["C", "G", "F", "G"] * 2
 BAR_S = 2.4  # 100 bpm
 
 
@@ -35,7 +35,7 @@ def test_sections_tempo_key_and_loop_of_a_song(song_file: Path) -> None:
     found = analyse(song_file)
     ref = found.song
     assert ref.key == "A minor" and abs((ref.tempo_bpm or 0) - 100) < 4
-    assert ref.loop[:4] == ["Am", "F", "C", "G"] or "Am" in ref.loop
+    assert set(ref.loop) <= {"Am", "F", "Dm", "E", "C", "G"} and len(ref.loop) >= 4
     starts = [s.start_s for s in ref.sections]
     truth = [8 * BAR_S, 16 * BAR_S, 24 * BAR_S]
     hits = sum(any(abs(t - s) <= 3.0 for s in starts) for t in truth)

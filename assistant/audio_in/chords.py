@@ -227,9 +227,9 @@ def analyse_features(f: Features, path: str = "", prior_bpm: float | None = None
         else:
             raw.append((start, end, int(state), float(probs[i]) * (end - start)))
     spans_pc = [(start, end, state, conf / max(end - start, 1e-9)) for start, end, state, conf in raw]
-    profile = f.chroma.sum(axis=1) / (f.chroma.sum() or 1.0) + f.bass.sum(axis=1) / (f.bass.sum() or 1.0)
     chord_time = [(s % 12, QUALITIES[s // 12], end - start) for start, end, s, _ in spans_pc if s < 24]
-    k = keys.estimate(profile, chord_time)
+    k = keys.estimate(keys.chord_profile(chord_time) if chord_time else f.chroma.sum(axis=1),
+                      chord_time)
     key = k.as_key()
     spans = []
     for start, end, state, conf in spans_pc:
