@@ -172,9 +172,13 @@ class MelodyHandler:
         return song.melody is not None and bool(song.melody.notes)
 
     def ask(self, ctx: Ctx, question: Question) -> Step:
+        # the lyrics hook: words often come first, and the theme already suggests images
+        about = f" about {ctx.song.theme}" if ctx.song.theme else ""
         return Step(f"{question.text} Type notes like “A4 C5 E5 D5/2” (a beat each; /2 = two "
                     "beats), say “sketch a melody” for motif ideas, “harmonize …” for chords "
-                    f"under yours, or “skip”.{examples_line(question)}")
+                    f"under yours, or “skip”. Words first? “help me write lyrics{about}” brings "
+                    "images for your theme; “lyrics for the chorus: … / …” checks them against "
+                    f"the melody.{examples_line(question)}")
 
     def answer(self, ctx: Ctx, question: Question, parsed: Parsed) -> Step | None:
         melody = read_melody(parsed.text)
