@@ -5,7 +5,8 @@ Scenarios (each on a fresh, empty home, all processes started together):
 - `2 chats`: two `coach chat --plain --new` processes, TURNS lines each;
 - `3 chats, first run`: three of them racing on the empty home (tables made by whoever wins);
 - `TUI + chat`: the real Textual app, headless (Pilot fills the box and presses Enter for
-  TUI_TURNS messages, waiting for each reply), beside a plain chat of TURNS lines.
+  TUI_TURNS messages, waiting for each reply), beside a plain chat sent a line every 50 ms
+  for as long as the TUI runs (so the two write together all through).
 
 A turn counts as saved when its row is in the `turns` table at the end. A process that dies
 (exit code not 0), a traceback, or a "Not saved" line the coach printed are reported too.
@@ -23,6 +24,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -38,24 +40,35 @@ def script(turns: int) -> str:
     return "".join(LINES[n % len(LINES)] + "\n" for n in range(turns))
 
 
-def chat(home: Path, turns: int) -> subprocess.Popen[str]:
+def start(home: Path, args: list[str], name: str) -> subprocess.Popen[str]:
+    """A coach process on `home`; its output goes to files (pipes would fill and block)."""
     env = {**os.environ, "COACH_HOME": str(home), "COACH_NO_PLAY": "1",
            "PYTHONPATH": str(REPO)}
-    proc = subprocess.Popen([sys.executable, "-m", "assistant", "chat", "--plain", "--new"],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env, cwd=REPO)
-    proc.stdin_text = script(turns)  # type: ignore[attr-defined]
-    return proc
+    return subprocess.Popen(args, stdin=subprocess.PIPE, stdout=open(home / f"{name}.out", "w"),
+                            stderr=open(home / f"{name}.err", "w"), text=True, env=env,
+                            cwd=REPO)
 
 
-def tui(home: Path, turns: int) -> subprocess.Popen[str]:
-    env = {**os.environ, "COACH_HOME": str(home), "COACH_NO_PLAY": "1",
-           "PYTHONPATH": str(REPO)}
-    proc = subprocess.Popen([sys.executable, __file__, "--tui-worker", str(turns)],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env, cwd=REPO)
-    proc.stdin_text = ""  # type: ignore[attr-defined]
-    return proc
+def feed(proc: subprocess.Popen[str], turns: int, while_alive: list[subprocess.Popen[str]],
+         sent: list[int]) -> None:
+    """Write `turns` lines at once; with `while_alive`, one line every 50 ms for as long as
+    those processes run (a chat busy all through the TUI's session)."""
+    assert proc.stdin is not None
+    count = 0
+    try:
+        if not while_alive:
+            proc.stdin.write(script(turns))
+            count = turns
+        else:
+            while any(p.poll() is None for p in while_alive):
+                proc.stdin.write(LINES[count % len(LINES)] + "\n")
+                proc.stdin.flush()
+                count += 1
+                time.sleep(0.05)
+        proc.stdin.close()
+    except BrokenPipeError:  # the chat died: what it got is what was sent
+        pass
+    sent.append(count)
 
 
 async def tui_worker(turns: int) -> None:
@@ -79,26 +92,43 @@ async def tui_worker(turns: int) -> None:
         await app.workers.wait_for_complete()
         notes = [str(note.content) for note in app.query(".note")]
     unsaved = sum("Not saved" in note for note in notes)
-    print(f"tui turns={app.turns - 1} not_saved_notes={unsaved} pending={store.unsaved}")
+    pending = getattr(store, "unsaved", 0)  # (a store from before issue 16 has no such count)
+    print(f"tui turns={app.turns - 1} not_saved_notes={unsaved} pending={pending}")
 
 
 def run(kinds: list[tuple[str, int]]) -> dict[str, int | float]:
+    """One scenario on a fresh home. `("chat", 0)` is a chat paced beside the TUI."""
     with tempfile.TemporaryDirectory(prefix="soak-") as folder:
         home = Path(folder)
         started = time.monotonic()
-        procs = [(chat if kind == "chat" else tui)(home, turns) for kind, turns in kinds]
-        outs = [p.communicate(p.stdin_text, timeout=600)  # type: ignore[attr-defined]
-                for p in procs]
+        procs: list[tuple[str, int, subprocess.Popen[str]]] = []
+        for n, (kind, turns) in enumerate(kinds):
+            args = ([sys.executable, "-m", "assistant", "chat", "--plain", "--new"]
+                    if kind == "chat" else [sys.executable, __file__, "--tui-worker", str(turns)])
+            procs.append((kind, turns, start(home, args, f"p{n}")))
+        tuis = [p for kind, _, p in procs if kind == "tui"]
+        sent: list[int] = []
+        feeders = [threading.Thread(target=feed, args=(p, turns, tuis if turns == 0 else [], sent))
+                   for kind, turns, p in procs if kind == "chat"]
+        for feeder in feeders:
+            feeder.start()
+        for _, _, proc in procs:
+            proc.wait(timeout=900)
+        for feeder in feeders:
+            feeder.join()
         seconds = time.monotonic() - started
+        outs = [((home / f"p{n}.out").read_text(), (home / f"p{n}.err").read_text())
+                for n in range(len(procs))]
         con = sqlite3.connect(home / "sessions.db")
         saved = int(con.execute("select count(*) from turns").fetchone()[0])
         con.close()
-    died = sum(p.returncode != 0 for p in procs)
+    died = sum(p.returncode != 0 for _, _, p in procs)
     tracebacks = sum("Traceback" in err for _, err in outs)
     not_saved = sum(out.count("(Not saved:") for out, _ in outs)
     not_saved += sum(int(out.split("not_saved_notes=")[1].split()[0])
                      for out, _ in outs if "not_saved_notes=" in out)
-    return {"sent": sum(turns for _, turns in kinds), "saved": saved, "died": died,
+    tui_sent = sum(turns for kind, turns, _ in procs if kind == "tui")
+    return {"sent": sum(sent) + tui_sent, "saved": saved, "died": died,
             "tracebacks": tracebacks, "not_saved_said": not_saved, "seconds": seconds}
 
 
@@ -107,6 +137,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--turns", type=int, default=150, help="lines per plain chat")
     parser.add_argument("--tui-turns", type=int, default=30, help="messages the TUI sends")
+    parser.add_argument("--only", help="run only the scenarios whose name contains this")
     parser.add_argument("--tui-worker", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.tui_worker is not None:
@@ -115,13 +146,15 @@ def main() -> None:
     scenarios = {
         "2 chats": [("chat", args.turns)] * 2,
         "3 chats, first run": [("chat", args.turns)] * 3,
-        "TUI + chat": [("tui", args.tui_turns), ("chat", args.turns)],
+        "TUI + chat": [("tui", args.tui_turns), ("chat", 0)],
     }
     print("| scenario | run | turns sent | turns saved | processes died | tracebacks | "
           "'not saved' said | seconds |")
     print("|---|---|---|---|---|---|---|---|")
     total_sent = total_saved = 0
     for name, kinds in scenarios.items():
+        if args.only and args.only not in name:
+            continue
         for n in range(1, args.runs + 1):
             r = run(kinds)
             total_sent += int(r["sent"])
