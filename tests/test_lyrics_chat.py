@@ -46,7 +46,8 @@ def test_rhymes_and_help_from_the_theme(coach: Coach) -> None:
     reply = coach.handle("rhymes for home")
     assert "Perfect:" in reply.text and "dome" in reply.text
     reply = coach.handle("help me write lyrics about my grandma passing away")
-    assert "Images for" in reply.text and "tip.lyrics.show-dont-tell" in reply.text
+    assert "images for" in reply.text and "tip.lyrics.show-dont-tell" in reply.text
+    assert "For the chorus" in reply.text
     assert "source:" in reply.text
 
 
@@ -92,3 +93,24 @@ def test_plain_chat_joins_lines_and_exports_them(tmp_path: Path) -> None:
     midi = mido.MidiFile(str(folder / "song.mid"))
     texts = [m.text for t in midi.tracks for m in t if m.type == "lyrics"]
     assert texts[:4] == ["Her ", "gar-", "den ", "waits "] and len(texts) >= 30
+
+
+def test_lyrics_read_from_a_text_file_named_in_the_chat(coach: Coach, tmp_path: Path) -> None:
+    path = tmp_path / "grandma.txt"
+    path.write_text("[Verse 1]\nI wake up early in the morning light\n\n[Chorus]\nWe begin again tonight\n"
+                    "Underneath the neon light\n", encoding="utf-8")
+    reply = coach.handle(f"my lyrics are in {path}")
+    assert [s.name for s in coach.song.lyrics] == ["verse 1", "chorus"]
+    assert "Chorus — rhyme scheme AA" in reply.text
+    missing = coach.handle(f"lyrics from {tmp_path / 'nope.txt'}")
+    assert "couldn't read" in missing.text and coach.last_error is None
+
+
+def test_the_song_sheet_shows_each_line_with_its_count_and_rhyme() -> None:
+    from assistant.lyrics.sheet import lyrics_markdown
+    from assistant.song import LyricSection, Song
+
+    md = lyrics_markdown(Song(lyrics=[LyricSection(name="chorus", lines=["We begin again tonight",
+                                                                         "Underneath the neon light"])]))
+    assert "**chorus** — rhyme scheme AA" in md
+    assert "We begin again tonight _(7 syl, A)_  " in md

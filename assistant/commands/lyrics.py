@@ -24,6 +24,7 @@ _RHYME = re.compile(r"rhym(?:e|es|ing)\s+(?:for|with|to)\s+[\"“']?(?P<word>[^\
                     r"what\s+rhymes\s+(?:with\s+)?[\"“']?(?P<word2>[^\s\"”'?!.,]+)|"
                     r"^\s*rhymes?\s+[\"“']?(?P<word3>[^\s\"”'?!.,]+)", re.I)
 _SET = re.compile(r"\b(?:fit|shape|set|match|make)\b[^.?!]{0,30}\bmelody\b|\bmelody\s+(?:from|for|to)\b", re.I)
+_FILE = re.compile(r"(?:^|\s)([\w.~/\-]*[\w\-]\.txt)\b", re.I)
 _ABOUT = re.compile(r"\babout\s+(?P<about>.+)$", re.I)
 
 
@@ -34,6 +35,9 @@ def lyrics(coach: Coach, command: Command) -> Reply:
     if rhyme and ":" not in first:
         word = rhyme.group("word") or rhyme.group("word2") or rhyme.group("word3")
         return _rhymes(coach, word)
+    path = _FILE.search(first)
+    if path:
+        return _from_file(coach, path.group(1))
     sections = _typed(text)
     if sections:
         return _take(coach, sections)
@@ -71,6 +75,26 @@ def _typed(text: str) -> list[tuple[str, list[str]]]:
     if name and sections and (sections[0][0].startswith("section ") or sections[0][0] == "lyrics"):
         sections[0] = (name, sections[0][1])
     return [(n, ls) for n, ls in sections if ls]
+
+
+def _from_file(coach: Coach, name: str) -> Reply:
+    """Lyrics read from a text file: sections at blank lines or [Chorus]-style headers."""
+    from pathlib import Path
+
+    from assistant.lyrics.report import parse_sections
+
+    path = Path(name).expanduser()
+    try:
+        data = path.read_bytes()[:5_000_000]
+    except OSError as error:
+        return coach._reply(f"I couldn't read {path}: {error.strerror or error}. Give the path of a "
+                            "text file with the lyrics, or type them: `lyrics for the chorus: …`.")
+    if b"\x00" in data[:4096]:
+        return coach._reply(f"{path.name} is not a text file: save the lyrics as plain text.")
+    sections = [(n, ls) for n, ls in parse_sections(data.decode("utf-8", errors="replace")) if ls]
+    if not sections:
+        return coach._reply(f"{path.name} has no lyric lines in it.")
+    return _take(coach, sections)
 
 
 def _take(coach: Coach, sections: list[tuple[str, list[str]]]) -> Reply:
@@ -134,6 +158,7 @@ def _tip(coach: Coach, tip_id: str, lead: str) -> str:
     except KeyError:
         return ""
     source = getattr(tip, "source", "")
+    lead = lead or f"{getattr(tip, 'title', '')}."
     return (f"**{lead}** {getattr(tip, 'text', '')} _({tip_id}"
             + (f"; source: {source}" if source else "") + ")_")
 
@@ -192,18 +217,23 @@ def _help(coach: Coach, text: str) -> Reply:
     parts: list[str] = []
     if theme is not None:
         images = list(getattr(theme, "images", ()))
-        parts.append(f"**Images for “{theme.name}”** (from the knowledge base, {theme.id}) — pick "
-                     f"concrete ones for the verses:\n" + "\n".join(f"- {i}" for i in images[:10]))
+        parts.append(f"**For the verses — images for “{theme.name}”** (from the knowledge base, "
+                     f"{theme.id}); the details tell the story:\n" + "\n".join(f"- {i}" for i in images[:10]))
         words = _words(images)
         if words:
             parts.append("**Words to build on** (say `rhymes for WORD`): " + ", ".join(words[:14]))
+        feelings = _feelings(coach, theme)
+        if feelings:
+            parts.append("**For the chorus — the big idea in few words**, with the title in it: the "
+                         f"feeling ({', '.join(feelings)}) said through one of those images, the same "
+                         "words each time it comes back.")
         parts.append(f"_Theme tip:_ {theme.tip}")
     else:
         parts.append("Tell me what the song is about (\"help me write lyrics about leaving home\") "
                      "and I'll bring images and words for it.")
     for tip_id in ("tip.lyrics.show-dont-tell", "tip.lyrics.verse-detail-chorus-summary",
                    "tip.lyrics.title-in-chorus"):
-        parts.append(_tip(coach, tip_id, "•"))
+        parts.append(_tip(coach, tip_id, ""))
     parts.append("Then type them in, several lines at once: `lyrics for the chorus: first line / "
                  "second line / third line` (or a new line for each, ending with an empty line).")
     question = coach._question_text()
@@ -234,6 +264,18 @@ def _theme(coach: Coach, text: str):  # type: ignore[no-untyped-def]
         if moods and theme.moods and theme.moods[0] in {f"mood.{m}" for m in moods} | moods:
             return theme
     return None
+
+
+def _feelings(coach: Coach, theme) -> list[str]:  # type: ignore[no-untyped-def]
+    """The song's moods (else the theme's), as words: what the chorus sums up."""
+    ids = [m if m.startswith("mood.") else f"mood.{m}" for m in coach.song.moods] or list(theme.moods[:3])
+    names = []
+    for mood_id in ids[:3]:
+        try:
+            names.append(str(getattr(coach.kb.get(mood_id), "name", mood_id.split(".")[-1])))
+        except KeyError:
+            names.append(mood_id.split(".")[-1])
+    return names
 
 
 def _words(images: list[str]) -> list[str]:

@@ -118,10 +118,17 @@ _LYRIC_SURE = re.compile(r"\brhym(?:e|es|ing)\s+(?:for|with)\b|\b(?:my|our)\s+ly
 _DEFINING = re.compile(r"^\s*(?:what\s+(?:is|are|'s|does)|what's|whats|define|explain|meaning\s+of)\b", re.I)
 
 
+_LYRIC_FILE = re.compile(r"(?:^|\s)[\w.~/\-]*[\w\-]\.txt\b", re.I)
+
+
 def lyric_message(raw: str) -> bool:
-    """Is this message lyrics typed in, or a request about lyrics and rhymes?"""
+    """Is this message lyrics typed in, or a request about lyrics and rhymes (a lyric text
+    file named: "my lyrics are in song.txt", or the .txt path alone)?"""
     head = raw.lstrip()[:400]
     if _LYRIC_HEAD.match(head):
+        return True
+    if _LYRIC_FILE.search(head) and (re.search(r"\b(?:lyrics?|words|verse|chorus)\b", head, re.I)
+                                      or _LYRIC_FILE.fullmatch(" " + head.strip())):
         return True
     first = head.split("\n", 1)[0]
     return bool(_LYRIC_ASK.search(first)) and (not _DEFINING.match(first) or bool(_LYRIC_SURE.search(first)))
