@@ -194,6 +194,9 @@ def _rhymes(coach: Coach, word: str) -> Reply:
     from assistant.lyrics.dictionary import load
     from assistant.lyrics.rhyme import rhymes_for
 
+    if not re.search(r"[A-Za-z]", word or ""):
+        return coach._reply(f"“{word}” is not a word I can rhyme: give an English word, like "
+                            "`rhymes for home`.")
     found = rhymes_for(word, load(), limit=12)
     if not found.word:
         return coach._reply("Which word should I rhyme? Say `rhymes for home`.")
