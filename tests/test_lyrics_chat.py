@@ -114,3 +114,13 @@ def test_the_song_sheet_shows_each_line_with_its_count_and_rhyme() -> None:
                                                                          "Underneath the neon light"])]))
     assert "**chorus** — rhyme scheme AA" in md
     assert "We begin again tonight _(7 syl, A)_  " in md
+
+
+def test_a_section_note_with_a_colon_is_not_taken_for_lyrics(coach: Coach) -> None:
+    from assistant.understanding.reader import lyric_message
+
+    for text in ("chorus: 8 bars", "verse: make it quieter", "bridge: no drums"):
+        assert not lyric_message(text), text
+    assert lyric_message("chorus: we begin / again tonight")
+    coach.handle("chorus:\nWe begin again tonight\nUnderneath the neon light")
+    assert [s.lines for s in coach.song.lyrics] == [["We begin again tonight", "Underneath the neon light"]]

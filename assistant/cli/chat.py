@@ -178,7 +178,7 @@ def _more_lyric_lines(text: str, stdin: TextIO, interactive: bool = False) -> st
         return text
     from assistant.understanding.reader import lyric_message
 
-    if not lyric_message(text):
+    if not header_only and not lyric_message(text):
         return text
     lines = [text]
     for _ in range(10_000):

@@ -105,7 +105,10 @@ _LYRIC_HEAD = re.compile(
     r"^\s*(?:\[\s*(?:pre-?|post-?)?(?:verse|chorus|bridge|hook|refrain|intro|outro|middle 8|tag)"
     r"[^\]\n]{0,20}\]|(?:(?:here are |here's |these are )?(?:my |the |some )?(?:lyrics?|words)"
     r"\b[^:\n]{0,40}:)|(?:(?:pre-?|post-?)?(?:verse|chorus|bridge|hook|refrain|intro|outro)"
-    r"(?:\s*\d)?\s*(?:lyrics?|words)?\s*:))", re.I)
+    r"(?:\s*\d)?\s*(?:lyrics?|words)\s*:))", re.I)
+# "chorus: ..." alone may be an arrangement note ("chorus: 8 bars"): lyrics only with lines
+_SECTION_HEAD = re.compile(r"^\s*(?:pre-?|post-?)?(?:verse|chorus|bridge|hook|refrain|intro|outro)"
+                           r"(?:\s*\d)?\s*:", re.I)
 _LYRIC_ASK = re.compile(
     r"\brhym(?:e|es|ing)\s+(?:for|with|to)\b|\bwhat\s+rhymes\b|^\s*rhymes?\s+(?!scheme)\S+\s*\??\s*$|"
     r"\b(?:check|look\s+at|review|analy[sz]e|show|see|fix|read|rate|test|improve)\b[^.?!]{0,25}\blyrics?\b|"
@@ -126,6 +129,8 @@ def lyric_message(raw: str) -> bool:
     file named: "my lyrics are in song.txt", or the .txt path alone)?"""
     head = raw.lstrip()[:400]
     if _LYRIC_HEAD.match(head):
+        return True
+    if _SECTION_HEAD.match(head) and ("\n" in head.strip() or " / " in head):
         return True
     if _LYRIC_FILE.search(head) and (re.search(r"\b(?:lyrics?|words|verse|chorus)\b", head, re.I)
                                       or _LYRIC_FILE.fullmatch(" " + head.strip())):
