@@ -24,6 +24,7 @@ KERNEL_S = 8.0  # ... in seconds, whatever the tempo level the beat tracker chos
 MIN_SECTION_S = 7.0  # shortest section
 THRESHOLD_STD = 0.5  # a boundary stands this many deviations above the median novelty
 SAME_THRESHOLD = 0.5  # aligned-bar similarity above which two sections share a letter
+EDGE_BARS = 8  # an intro or outro longer than this is more likely a verse or a bridge
 
 
 @dataclass
@@ -176,10 +177,12 @@ def names(labels: list[str], bars: list[int], levels: list[float]) -> list[str]:
             out.append("verse")
         elif count[lab] > 1:
             out.append("pre-chorus" if i + 1 < len(labels) and labels[i + 1] == chorus else "verse")
-        elif i == 0 and len(labels) > 1:
+        elif i == 0 and len(labels) > 1 and bars[i] <= EDGE_BARS:
             out.append("intro")
-        elif i == len(labels) - 1 and len(labels) > 1:
+        elif i == len(labels) - 1 and len(labels) > 1 and bars[i] <= EDGE_BARS:
             out.append("outro")
+        elif not repeated and bars[i] == max(bars):
+            out.append("verse")  # nothing repeats: the longest stretch is the song's body
         else:
             out.append("bridge")
     return out
