@@ -5,7 +5,7 @@ Scenarios (each on a fresh, empty home, all processes started together):
 - `2 chats`: two `coach chat --plain --new` processes, TURNS lines each;
 - `3 chats, first run`: three of them racing on the empty home (tables made by whoever wins);
 - `TUI + chat`: the real Textual app, headless (Pilot fills the box and presses Enter for
-  TUI_TURNS messages, waiting for each reply), beside a plain chat sent a line every 50 ms
+  TUI_TURNS messages, waiting for each reply), beside a plain chat sent a line every 0.2 s
   for as long as the TUI runs (so the two write together all through).
 
 A turn counts as saved when its row is in the `turns` table at the end. A process that dies
@@ -51,8 +51,8 @@ def start(home: Path, args: list[str], name: str) -> subprocess.Popen[str]:
 
 def feed(proc: subprocess.Popen[str], turns: int, while_alive: list[subprocess.Popen[str]],
          sent: list[int]) -> None:
-    """Write `turns` lines at once; with `while_alive`, one line every 50 ms for as long as
-    those processes run (a chat busy all through the TUI's session)."""
+    """Write `turns` lines at once; with `while_alive`, one line every 0.2 s (a fast typist's
+    pace: faster starves the TUI of CPU on 2 cores) for as long as those processes run."""
     assert proc.stdin is not None
     count = 0
     try:
@@ -64,7 +64,7 @@ def feed(proc: subprocess.Popen[str], turns: int, while_alive: list[subprocess.P
                 proc.stdin.write(LINES[count % len(LINES)] + "\n")
                 proc.stdin.flush()
                 count += 1
-                time.sleep(0.05)
+                time.sleep(0.2)
         proc.stdin.close()
     except BrokenPipeError:  # the chat died: what it got is what was sent
         pass
