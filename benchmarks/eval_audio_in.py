@@ -9,9 +9,12 @@ raw pitch accuracy of the pitch track (±50 cents over the frames where a note s
 
 Takes: for each song, four takes of an excerpt are sung with known errors: each gets one of
 the per-note detuning levels σ 0, 15, 30, 45 cents and one of the timing levels σ 0, 30, 60,
-90 ms (shuffled, no other jitter). A take's true error is its detuning step plus its timing
-step; every pair of takes whose true errors differ counts, right when `coach takes`'s
-ranking (against the melody) orders it the same way.
+90 ms (shuffled, no other jitter). The ranking `coach takes` gives (against the melody) is
+scored two ways: *dominated pairs* — one take is at least as far off in pitch and in timing
+as the other, and further in one: a single right answer — and, for every pair, a convention
+that a take's error is its detuning step plus its timing step (σ 15 cents ≈ σ 30 ms; pairs
+with equal sums skipped), where a pair better in one dimension and worse in the other is
+ordered by that convention.
 
 Also runs benchmarks/eval_audio_in_chords.py's main() when it exists (chords, key, beats,
 sections: the other half of issue 14).
@@ -183,6 +186,7 @@ def eval_takes(ids: list[str], seconds: float) -> dict:  # type: ignore[type-arg
     from benchmarks.audio_voice import sing
 
     pairs_right = pairs = 0
+    dom_right = dom_pairs = 0
     top_right = songs = 0
     for song_id in ids:
         notes = excerpt(melody_notes(song_id), seconds)
@@ -212,6 +216,12 @@ def eval_takes(ids: list[str], seconds: float) -> dict:  # type: ignore[type-arg
         position = {k: p for p, k in enumerate(order)}
         for a in range(4):
             for b in range(a + 1, 4):
+                (ia, ja), (ib, jb) = levels[a], levels[b]
+                if (ia <= ib and ja <= jb) or (ib <= ia and jb <= ja):
+                    # one take is worse in pitch and timing alike: one right answer
+                    dom_pairs += 1
+                    a_better = ia + ja < ib + jb
+                    dom_right += (position[a] < position[b]) == a_better
                 if truth[a] == truth[b]:
                     continue
                 pairs += 1
@@ -219,10 +229,12 @@ def eval_takes(ids: list[str], seconds: float) -> dict:  # type: ignore[type-arg
         top_right += truth[order[0]] == min(truth)
         shown = [(TAKE_DETUNE[levels[k][0]], TAKE_TIMING[levels[k][1]],
                   round(ranking[p].score, 1)) for p, k in enumerate(order)]
-        print(f"{song_id}: ranked (σ cents, σ ms, score) {shown}; pairs right so far "
-              f"{pairs_right}/{pairs}", flush=True)
+        print(f"{song_id}: ranked (σ cents, σ ms, score) {shown}; so far: dominated pairs "
+              f"{dom_right}/{dom_pairs}, step-sum pairs {pairs_right}/{pairs}", flush=True)
     return {"songs": songs, "pairs": pairs, "pairs_right": pairs_right,
             "pair_accuracy": pairs_right / pairs if pairs else 0.0,
+            "dominated_pairs": dom_pairs, "dominated_right": dom_right,
+            "dominated_accuracy": dom_right / dom_pairs if dom_pairs else 0.0,
             "best_take_first": top_right / songs if songs else 0.0}
 
 
@@ -248,8 +260,10 @@ def main(argv: list[str] | None = None) -> int:
         ids = song_ids(args.take_songs)
         out["takes"] = eval_takes([f"{int(i) + 3:03d}" for i in ids], args.take_seconds)
         t = out["takes"]
-        print(f"TAKES {t['songs']} songs: pairs ranked right {t['pair_accuracy']:.3f} "
-              f"({t['pairs_right']}/{t['pairs']}), best take first {t['best_take_first']:.3f}")
+        print(f"TAKES {t['songs']} songs: dominated pairs ranked right "
+              f"{t['dominated_accuracy']:.3f} ({t['dominated_right']}/{t['dominated_pairs']}); "
+              f"all pairs by the step-sum convention {t['pair_accuracy']:.3f} "
+              f"({t['pairs_right']}/{t['pairs']}); best take first {t['best_take_first']:.3f}")
     chords = Path(__file__).with_name("eval_audio_in_chords.py")
     if args.only in (None, "chords") and chords.exists():
         from importlib import import_module
