@@ -164,7 +164,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--sections", type=int, default=20)
     parser.add_argument("--timing", action="store_true", help="also time whole coach processes")
     parser.add_argument("--json", metavar="FILE", help="write the rows here")
-    args = parser.parse_args(argv)
+    args = parser.parse_args([] if argv is None else argv)  # main() from another script: defaults
     result: dict = {}
     if args.songs:
         rows = eval_songs(args.songs)
@@ -192,4 +192,4 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])
