@@ -118,3 +118,27 @@ def test_record_a_take_without_a_microphone_is_one_line(monkeypatch: pytest.Monk
     assert reply.text.startswith("I can't record here: no audio input"), reply.text
     assert len(reply.text.splitlines()) == 1
     assert coach.song.takes == []
+
+
+def test_favourite_song_offers_its_shape(tmp_path: Path) -> None:
+    """A rendered song with sections named as a favourite: its shape is offered and picking
+    it sets the sheet's sections (assistant.audio_in.reference hears it)."""
+    from assistant.render import preview
+    from assistant.song import Key, Section, Song
+
+    favourite = tmp_path / "favourite.wav"
+    preview(Song(key=Key(tonic="A", mode="minor"), tempo=120, genre="pop",
+                 progression=["i", "bVI", "bIII", "bVII"],
+                 sections=[Section(name="verse", bars=8, energy=2),
+                           Section(name="chorus", bars=8, energy=5),
+                           Section(name="verse", bars=8, energy=2),
+                           Section(name="chorus", bars=8, energy=5)]), favourite, demo=True)
+    coach = _coach()
+    coach.handle("let's do arrangement")
+    reply = coach.handle(f"this is my favourite song: {favourite}")
+    assert "Your favourite song (favourite.wav):" in reply.text, reply.text
+    assert coach.song.reference is not None and coach.song.reference.sections
+    assert "Want the same shape?" in reply.text
+    offered = len(coach.song.reference.sections)
+    coach.handle("1")
+    assert len(coach.song.sections) == offered

@@ -199,7 +199,7 @@ def chords_step(ctx: Ctx, path: Path) -> Step:
 # --- a favourite song -------------------------------------------------------------------------
 def reference_step(ctx: Ctx, path: Path) -> Step:
     try:
-        from assistant.audio_in.reference import analyze_reference, shape_text
+        from assistant.audio_in.reference import analyze_reference, sections_for_song, shape_text
     except ImportError:
         return Step("I can't analyse a whole song's shape yet; tell me its sections "
                     "(“intro 8, verse 16, chorus 8”).", keep_choices=True)
@@ -209,38 +209,25 @@ def reference_step(ctx: Ctx, path: Path) -> Step:
         ref = analyze_reference(path)
     except CoachError as error:
         return Step(f"{error}.", keep_choices=True)
-    shape = shape_text(ref)
     patch: dict[str, Any] = {"reference": ref.model_dump(mode="json")}
-    sections = sections_from(ref, ctx.song)
-    text = f"Your favourite song: {shape}"
+    sections = [s.model_dump(mode="json") for s in sections_for_song(ref)]
+    text = f"Your favourite song ({path.name}): {shape_text(ref)}"
+    if ref.key:
+        text += f", in {ref.key}"
+    if ref.loop:
+        text += f", looping {' – '.join(ref.loop)}"
+    text += "."
     choices = []
     if sections:
         text += " Want the same shape?"
         layout = " · ".join(f"{s['name']} {s['bars']}" for s in sections)
         choices.append(Choice(
             label=f"Same shape: {layout}",
-            why="The sections of a song you love, in its order and lengths (bars at your "
-                "song's tempo), to arrange yours against.",
+            why="The sections of a song you love, in its order and lengths (bars of its "
+                "tempo), to arrange yours against.",
             patch={"sections": sections}, preview_bars=None,
             decisions=[decision("structure", layout, f"The shape of {path.name}.")]))
     return Step(text, choices=choices, patch=patch, keep_choices=not choices)
-
-
-def sections_from(ref: Any, song: Any) -> list[dict[str, Any]]:
-    """The reference's sections as the sheet's sections (bars at its tempo and our meter)."""
-    tempo = ref.tempo_bpm or song.tempo or 100.0
-    bar_s = song.beats_per_bar * 60.0 / tempo
-    out: list[dict[str, Any]] = []
-    counts: dict[str, int] = {}
-    for part in ref.sections:
-        bars = max(1, min(256, round((part.end_s - part.start_s) / bar_s)))
-        base = (part.name or f"part {part.label}").strip() or "part"
-        counts[base] = counts.get(base, 0) + 1
-        name = base if counts[base] == 1 else f"{base} {counts[base]}"
-        energy = {"intro": 2, "verse": 3, "pre-chorus": 4, "chorus": 5, "bridge": 3,
-                  "outro": 2}.get(base, 3)
-        out.append({"name": name, "bars": bars, "energy": energy})
-    return out
 
 
 # --- takes -------------------------------------------------------------------------------------
