@@ -12,7 +12,7 @@ A turn counts as saved when its row is in the `turns` table at the end. A proces
 (exit code not 0), a traceback, or a "Not saved" line the coach printed are reported too.
 
 Run: `.venv/bin/python benchmarks/soak_sessions.py [--runs 3] [--turns 150] [--tui-turns 30]`
-(about 4 minutes on 2 cores with the defaults). Prints a markdown table.
+(about 6 minutes on 2 busy cores with the defaults). Prints a markdown table.
 """
 
 from __future__ import annotations
