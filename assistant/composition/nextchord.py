@@ -72,6 +72,7 @@ FEATURES: tuple[str, ...] = (
     "loop_next", "loop_repeats", "loop_exit_same", "loop_before_exit", "loop_exit_due",
     "loop_overdue",
     "adapted_1", "adapted_2", "adapted_3", "adapted_4", "adapted_6",
+    "ngram_2", "ngram_3", "ngram_billboard", "ngram_pop909",
 )
 F_INDEX = {name: i for i, name in enumerate(FEATURES)}
 _NUMERAL_INDEX = {class_numeral(c): i for i, c in enumerate(ALL_CLASSES)}
@@ -208,6 +209,8 @@ class NextChordModel:
         out: dict[str, float] = {}
         for corpus, by_family in self.counts.items():
             cw = weights.get(corpus, 1.0)
+            if not cw:
+                continue
             for name, table in by_family.items():
                 row = table.get(context)
                 if not row:
@@ -218,13 +221,18 @@ class NextChordModel:
         return out
 
     def ngram_probs(self, history: Sequence[ChordClass], mode: str,
-                    genre: GenreChoice = NO_GENRE) -> list[float]:
-        """P(next class | up to order-1 previous chords), interpolated absolute discounting."""
+                    genre: GenreChoice = NO_GENRE, order: int | None = None,
+                    only: str | None = None) -> list[float]:
+        """P(next class | up to order-1 previous chords), interpolated absolute discounting.
+        `order` caps the context below the model's; `only` counts one corpus alone."""
         fam = family(mode)
         weights = self.corpus_weights(genre.corpus)
+        if only is not None:
+            weights = {name: (1.0 if name == only else 0.0) for name in weights}
+        order = min(order or self.order, self.order)
         probs = [1.0 / N] * N
-        numerals = [class_numeral(c) for c in history[-(self.order - 1):]] if history else []
-        for n in range(0, self.order):
+        numerals = [class_numeral(c) for c in history[-(order - 1):]] if history else []
+        for n in range(0, order):
             if n > len(numerals):
                 break
             context = " ".join(numerals[len(numerals) - n:]) if n else ""
@@ -261,6 +269,15 @@ class NextChordModel:
         rows = [[0.0] * N for _ in FEATURES]
         ngram = self.ngram_probs(hist, mode, genre)
         rows[F_INDEX["ngram"]] = [math.log(max(p, 1e-12)) for p in ngram]
+        # the same counts seen through shorter contexts and one corpus at a time: the fitted
+        # weights decide how far to trust each (more data made longer contexts worth it)
+        for name, order, only in (("ngram_2", 2, None), ("ngram_3", 3, None),
+                                  ("ngram_billboard", None, "billboard"),
+                                  ("ngram_pop909", None, "pop909")):
+            if only is not None and only not in self.counts:
+                continue
+            probs = self.ngram_probs(hist, mode, genre, order=order, only=only)
+            rows[F_INDEX[name]] = [math.log(max(p, 1e-12)) for p in probs]
         prior = rule_prior(hist, mode, genre.name, self.moves)
         rows[F_INDEX["rule"]] = [math.log(max(p, 1e-12)) for p in prior]
         _history_features(hist, rows)

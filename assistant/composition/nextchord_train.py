@@ -26,13 +26,14 @@ from assistant.composition.nextchord import (
 )
 
 DEFAULT_PARAMS: dict[str, float] = {
-    "order": 3,
+    "order": 4,
     "discount": 0.9,
     "other_family_weight": 0.2,
     "genre_boost": 3.0,
 }
 """Selected by cross-validation on the training songs only (`benchmarks/eval_next_chord.py
---select`): contexts of up to two previous chords generalise better than three."""
+--select`): with the full folders (10x the Billboard songs), contexts of up to three
+previous chords beat two (with 170 songs, two were better)."""
 GENRES: dict[str, dict[str, Any]] = {
     "billboard": {
         "style": "US chart pop, rock, soul and R&B, 1958-1991",
@@ -47,6 +48,8 @@ GENRES: dict[str, dict[str, Any]] = {
     },
 }
 L2 = 1e-3
+FIT_SONGS = 10
+"""Every FIT_SONGS-th POP909 song gives weight-fitting events (all of them give counts)."""
 CORPUS_WEIGHT = {"billboard": 3.0, "pop909": 1.0}
 """Events from the expert-labelled songs count more when fitting the weights: POP909's
 automatic labels flicker, which would teach the model to distrust the song's history."""
@@ -120,8 +123,13 @@ class Events:
     setting: Any
     """"whole", "last3", or "both" (a change near the start: its last three chords are the
     whole song so far)."""
+    fold: Any = None
+    """Cross-validation fold of each event's song (fold_events sets it)."""
+    position: Any = None
+    """Index of the current chord in its song (the next chord is position + 1)."""
 
-    FIELDS: ClassVar[tuple[str, ...]] = ("x", "y", "mask", "corpus", "length", "song", "setting")
+    FIELDS: ClassVar[tuple[str, ...]] = ("x", "y", "mask", "corpus", "length", "song", "setting",
+                                         "fold", "position")
 
     def select(self, which: Any) -> Events:
         return Events(*(getattr(self, f)[which] for f in self.FIELDS))
@@ -147,7 +155,7 @@ def events(
     start is the whole song so far: when both settings are asked for, it appears once."""
     import numpy as np
 
-    xs, ys, masks, corpora, lengths, ids, kinds = [], [], [], [], [], [], []
+    xs, ys, masks, corpora, lengths, ids, kinds, places = [], [], [], [], [], [], [], []
     for number, song in enumerate(songs):
         genre = model.resolve_genre(genre_of(song) if genre_of else None)
         for t in range(len(song.chords) - 1):
@@ -155,6 +163,7 @@ def events(
                 if setting == "last3" and t < 3 and "whole" in settings:
                     continue
                 ids.append(number)
+                places.append(t)
                 kinds.append("both" if t < 3 and len(settings) > 1 else setting)
                 h = history(song, t, setting)
                 rows = model.features(h, "minor" if song.minor[t] else "major", genre)
@@ -169,9 +178,10 @@ def events(
     if not xs:
         return Events(np.zeros((0, len(FEATURES), n_classes), np.float32), np.zeros(0, int),
                       np.zeros((0, n_classes), bool), np.zeros(0, str), np.zeros(0, int),
-                      np.zeros(0, int), np.zeros(0, str))
+                      np.zeros(0, int), np.zeros(0, str), np.zeros(0, int), np.zeros(0, int))
     return Events(np.stack(xs), np.asarray(ys), np.stack(masks), np.asarray(corpora),
-                  np.asarray(lengths), np.asarray(ids), np.asarray(kinds))
+                  np.asarray(lengths), np.asarray(ids), np.asarray(kinds),
+                  np.zeros(len(ys), int), np.asarray(places))
 
 
 def fit_weights(data: Events, l2: float = L2, features: Sequence[str] | None = None,
@@ -184,31 +194,69 @@ def fit_weights(data: Events, l2: float = L2, features: Sequence[str] | None = N
 
     names = list(features or FEATURES)
     used = [FEATURES.index(f) for f in names]
-    x = data.x[:, used, :].astype(np.float64)
+    if not len(data.y):  # no history this long in the songs: the n-gram alone
+        return [1.0 if f == "ngram" and f in names else 0.0 for f in FEATURES]
+    # (events, classes, features) float32, contiguous: the scores are one matrix-vector
+    # product, which keeps a fit over 100k+ events to seconds
+    x = np.ascontiguousarray(data.x[:, used, :].transpose(0, 2, 1), dtype=np.float32)
+    flat = x.reshape(-1, len(used))
     y, mask = data.y, data.mask
     rows = np.arange(len(y))
     sample = np.asarray([(corpus_weight or {}).get(str(c), 1.0) for c in data.corpus])
     sample = sample / sample.sum()
+    target_x = x[rows, y, :].astype(np.float64)
 
     def loss(w: Any) -> tuple[float, Any]:
-        s = np.einsum("efc,f->ec", x, w)
+        s = (flat @ w.astype(np.float32)).reshape(len(y), -1).astype(np.float64)
         s = np.where(mask, s, -1e9)
         top = s.max(axis=1, keepdims=True)
         e = np.exp(s - top)
         z = e.sum(axis=1)
         logp = s[rows, y] - top[:, 0] - np.log(z)
-        p = e / z[:, None]
-        grad = -((x[rows, :, y] - np.einsum("efc,ec->ef", x, p)) * sample[:, None]).sum(axis=0)
+        p = (e / z[:, None]) * sample[:, None]
+        expected = p.reshape(-1).astype(np.float32) @ flat
+        grad = -(target_x * sample[:, None]).sum(axis=0) + expected.astype(np.float64)
         return float(-(logp * sample).sum() + l2 * (w @ w)), grad + 2 * l2 * w
 
     w0 = np.zeros(len(used))
     if "ngram" in names:
         w0[names.index("ngram")] = 1.0
-    result = minimize(loss, w0, jac=True, method="L-BFGS-B")
+    result = minimize(loss, w0, jac=True, method="L-BFGS-B",
+                      options={"maxiter": 200, "ftol": 1e-8})
     full = [0.0] * len(FEATURES)
     for i, value in zip(used, result.x, strict=True):
         full[i] = round(float(value), 5)
     return full
+
+
+def fit_subset() -> Callable[[SongChords], bool]:
+    """The songs whose events fit the weights: one file per Billboard song, every other
+    song by a hash of title + artist, and every FIT_SONGS-th POP909 song. The counts come
+    from all the songs; 42-odd weights need far fewer events than the counts."""
+    import zlib
+
+    seen: set[str] = set()
+
+    def accept(song: SongChords) -> bool:
+        if song.corpus != "billboard":
+            digits = "".join(ch for ch in song.id if ch.isdigit())
+            return int(digits or 0) % FIT_SONGS == 0
+        group = song.group()
+        if group in seen or zlib.crc32(group.encode("utf-8")) % 2:
+            return False
+        seen.add(group)
+        return True
+
+    return accept
+
+
+def song_fold(song: SongChords, folds: int) -> int:
+    """A song's fold, by title + artist for Billboard (a song in several files stays in one
+    fold), by id otherwise; stable across runs."""
+    import zlib
+
+    name = song.group() if song.corpus == "billboard" and song.title else song.id
+    return zlib.crc32(name.encode("utf-8")) % folds
 
 
 def fold_events(
@@ -216,23 +264,34 @@ def fold_events(
     params: dict[str, float],
     folds: int = 5,
     log: Callable[[str], None] | None = None,
+    fit: Callable[[SongChords], bool] | None = None,
 ) -> tuple[Events, dict[str, Any]]:
-    """Training events whose features come from counts without their own song, and the
-    counts of all the songs."""
+    """Training events whose features come from counts without their own fold's songs, and
+    the counts of all the songs. With `fit`, only the songs it accepts give events (the
+    counts still come from every song): the weights need far fewer events than the counts."""
     order = int(params["order"])
     started = time.perf_counter()
-    fold_songs = [list(songs[i::folds]) for i in range(folds)]
-    fold_counts = [count_ngrams(part, order) for part in fold_songs]
+    fold_of = [song_fold(song, folds) for song in songs]
+    fold_counts = [count_ngrams([s for s, f in zip(songs, fold_of, strict=True) if f == i],
+                                order) for i in range(folds)]
     parts = []
     for i in range(folds):
         others = merge_counts(*(c for j, c in enumerate(fold_counts) if j != i))
-        part = events(fold_songs[i], model_from_counts(others, params))
-        part.song = i + folds * part.song  # back to the song's index in `songs`
+        members = [n for n, f in enumerate(fold_of) if f == i and (fit is None or fit(songs[n]))]
+        part = events([songs[n] for n in members], model_from_counts(others, params))
+        part.song = _np_take(members, part.song)  # back to the song's index in `songs`
+        part.fold[:] = i
         parts.append(part)
         if log:
             log(f"  fold {i + 1}/{folds}: {len(parts[-1].y)} events "
                 f"({time.perf_counter() - started:.0f} s)")
     return Events.concat(parts), merge_counts(*fold_counts)
+
+
+def _np_take(members: list[int], local: Any) -> Any:
+    import numpy as np
+
+    return np.asarray(members, dtype=int)[local] if len(local) else np.zeros(0, int)
 
 
 def rank_events(data: Events, weights: dict[str, list[float]]) -> Any:
@@ -242,40 +301,95 @@ def rank_events(data: Events, weights: dict[str, list[float]]) -> Any:
 
     if not len(data.y):
         return np.zeros(0, int)
-    w = np.stack([np.asarray(weights[weight_set(int(n))]) for n in data.length])
-    s = np.einsum("efc,ef->ec", data.x.astype(np.float64), w)
-    s = np.where(data.mask, s, -np.inf)
+    s = scores(data, weights)
     target = s[np.arange(len(data.y)), data.y]
     idx = np.arange(s.shape[1])[None, :]
     better = (s > target[:, None]) | ((s == target[:, None]) & (idx < data.y[:, None]))
     return better.sum(axis=1) + 1
 
 
+def scores(data: Events, weights: dict[str, list[float]]) -> Any:
+    """(events, classes) log-linear scores, -inf on the current chord."""
+    import numpy as np
+
+    bands = np.asarray([weight_set(int(n)) for n in data.length])
+    s = np.zeros(data.mask.shape, dtype=np.float64)
+    for name in set(bands.tolist()):
+        rows = bands == name
+        w = np.asarray(weights[name], dtype=np.float64)
+        s[rows] = np.einsum("efc,f->ec", data.x[rows].astype(np.float64), w)
+    return np.where(data.mask, s, -np.inf)
+
+
 def cross_validate(data: Events, folds: int = 5, features: Sequence[str] | None = None,
                    corpus_weight: dict[str, float] | None = None) -> Any:
-    """Ranks of every event under weights fitted on the other folds' songs (fold = song
-    index mod `folds`, the folds of `fold_events`, so an event's features never saw its
-    own song's counts either)."""
+    """Ranks of every event under weights fitted on the other folds' songs (the folds of
+    `fold_events`, so an event's features never saw its own song's counts either)."""
     import numpy as np
 
     ranks = np.zeros(len(data.y), dtype=int)
-    fold = data.song % folds
+    fold = data.fold
     for k in range(folds):
         held = fold == k
-        weights = fit_split(data.select(~held), features=features, corpus_weight=corpus_weight)
+        weights = fit_split(data.select(~held), features=features, corpus_weight=corpus_weight,
+                            max_events=CV_FIT_EVENTS)
         ranks[held] = rank_events(data.select(held), weights)
     return ranks
 
 
+MAX_FIT_EVENTS = 20000
+"""Per weight band: a fit on more events than this uses a random sample of them (the ~50
+weights settle long before)."""
+CV_FIT_EVENTS = 6000
+"""The same cap inside cross-validation, which fits five times per candidate."""
+
+
 def fit_split(data: Events, features: Sequence[str] | None = None,
-              corpus_weight: dict[str, float] | None = None) -> dict[str, list[float]]:
+              corpus_weight: dict[str, float] | None = None,
+              max_events: int = MAX_FIT_EVENTS) -> dict[str, list[float]]:
     """A weight set per history length band (see nextchord.weight_set)."""
     import numpy as np
 
     bands = np.asarray([weight_set(int(n)) for n in data.length])
+    rng = np.random.default_rng(0)
+    for name in WEIGHT_SETS:
+        rows = np.flatnonzero(bands == name)
+        if len(rows) > max_events:
+            drop = rng.choice(rows, len(rows) - max_events, replace=False)
+            bands[drop] = ""
     weight = CORPUS_WEIGHT if corpus_weight is None else corpus_weight
     return {name: fit_weights(data.select(bands == name), features=features,
                               corpus_weight=weight) for name in WEIGHT_SETS}
+
+
+def fold_events_cached(songs: Sequence[SongChords], params: dict[str, float],
+                       log: Callable[[str], None] | None = None,
+                       fit: Callable[[SongChords], bool] | None = None,
+                       cache: str | None = None) -> tuple[Events, dict[str, Any]]:
+    """fold_events, kept in a pickle at `cache` when given (a re-fit with other features or
+    settings then skips the minutes of feature computation; delete it when the songs or the
+    features change)."""
+    import pickle
+    from pathlib import Path
+
+    if cache and Path(cache).is_file():
+        with open(cache, "rb") as handle:
+            loaded: tuple[Events, dict[str, Any]] = pickle.load(handle)  # our own temp file
+        if log:
+            log(f"  fold events from {cache}")
+        return loaded
+    result = fold_events(songs, params, log=log, fit=fit)
+    if cache:
+        with open(cache, "wb") as handle:
+            pickle.dump(result, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    return result
+
+
+FIT_FEATURES: tuple[str, ...] | None = tuple(
+    f for f in FEATURES if f not in ("ngram_2", "ngram_3"))
+"""The features the shipped weights use (None: all of FEATURES), chosen by
+cross-validation (`benchmarks/eval_next_chord.py --select`): the previous 42 plus the
+per-corpus n-grams; the shorter-context n-grams (ngram_2, ngram_3) get weight 0."""
 
 
 def train(
@@ -284,11 +398,17 @@ def train(
     folds: int = 5,
     log: Callable[[str], None] | None = None,
     corpus_weight: dict[str, float] | None = None,
+    fit: Callable[[SongChords], bool] | None = None,
+    cache: str | None = None,
 ) -> NextChordModel:
-    """Counts from all `songs`; weights fitted on features computed fold by fold."""
+    """Counts from all `songs`; weights fitted on features computed fold by fold (on the
+    songs `fit` accepts, all by default)."""
     params = dict(params or DEFAULT_PARAMS)
-    data, counts = fold_events(songs, params, folds, log)
-    weights = fit_split(data, corpus_weight=corpus_weight)
+    if cache:
+        data, counts = fold_events_cached(songs, params, log, fit=fit, cache=cache)
+    else:
+        data, counts = fold_events(songs, params, folds, log, fit=fit)
+    weights = fit_split(data, corpus_weight=corpus_weight, features=FIT_FEATURES)
     if log:
         log(f"  fitted on {len(data.y)} events")
     return model_from_counts(counts, params, weights)
