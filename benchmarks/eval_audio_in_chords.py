@@ -99,15 +99,15 @@ def eval_songs(count: int) -> list[dict]:
     return rows
 
 
-def eval_sections(count: int) -> list[dict]:
+def eval_sections(count: int, skip: int = 0) -> list[dict]:
     import mir_eval
     import soundfile as sf
 
     from assistant.audio_in.reference import analyse
 
     rows = []
-    ids = p909.eligible_songs(count + 10)
-    for i, song_id in enumerate(ids):
+    ids = p909.eligible_songs(skip + count + 10)[skip:]
+    for i, song_id in enumerate(ids, start=skip):
         if len(rows) >= count:
             break
         song = p909.read_song(song_id)
@@ -162,6 +162,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--songs", type=int, default=100)
     parser.add_argument("--sections", type=int, default=20)
+    parser.add_argument("--sections-skip", type=int, default=0, metavar="N",
+                        help="assemble the sections songs from the eligible songs after the first N")
     parser.add_argument("--timing", action="store_true", help="also time whole coach processes")
     parser.add_argument("--json", metavar="FILE", help="write the rows here")
     args = parser.parse_args([] if argv is None else argv)  # main() from another script: defaults
@@ -175,7 +177,7 @@ def main(argv: list[str] | None = None) -> dict:
         print(f"  analysis time in-process: median {np.median([r['seconds'] for r in rows]):.1f} s "
               f"for a median {np.median([r['duration_s'] for r in rows]):.0f} s song")
     if args.sections:
-        srows = eval_sections(args.sections)
+        srows = eval_sections(args.sections, args.sections_skip)
         result["sections"] = srows
         print(f"\n{len(srows)} assembled songs: hit rate "
               f"{np.mean([r['hit_rate'] for r in srows]):.3f}, precision "
