@@ -107,3 +107,26 @@ async def test_a_turn_the_store_cannot_save_is_said_and_saved_with_the_next(
         await settle(app, pilot, 3)
     saved = Store().turns(store.session_id)  # type: ignore[arg-type]
     assert [t["user"] for t in saved] == ["something sad and slow", "1"]
+
+
+async def test_turns_still_unsaved_when_the_tui_closes_are_said() -> None:
+    """What `run_tui` does after the app exits: one more try, then one line (exit 2)."""
+    from assistant.cli.chat import finish_saving
+    from assistant.store import SaveFailed
+    from tests.test_faults_sessions import hold_write_lock
+
+    store = Store(busy_timeout=0.05, retry_for=0.1)
+    app = make_app(RecordingCoach, store)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot, 1)
+        other = hold_write_lock(store.path)
+        box_of(app).value = "something sad and slow"
+        await pilot.press("enter")
+        await settle(app, pilot, 2)
+    assert store.unsaved == 1
+    with pytest.raises(SaveFailed, match="1 turn.* not saved"):
+        finish_saving(app.store, app.session_id)
+    other.rollback()
+    finish_saving(app.store, app.session_id)  # the lock is gone: saved now
+    assert store.unsaved == 0
+    assert [t["user"] for t in Store().turns(store.session_id)] == ["something sad and slow"]

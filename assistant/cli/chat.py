@@ -215,7 +215,7 @@ def _save_turn(store: Store, session_id: int, coach: Coach, text: str, reply: Re
         out.write(f"(Not saved: {error}.)\n")
 
 
-def _finish(store: Store, session_id: int) -> None:
+def finish_saving(store: Store, session_id: int | None) -> None:
     """At the end: one more try for unsaved turns, then one line saying what was lost."""
     from assistant.store import SaveFailed
 
@@ -226,8 +226,9 @@ def _finish(store: Store, session_id: int) -> None:
         store.flush()
     except SaveFailed as error:
         turns = "1 turn" if count == 1 else f"{count} turns"
-        raise SaveFailed(f"{turns} of session {session_id} not saved ({error.reason}); the "
-                         f"turns before are saved in {store.path}") from None
+        where = f" of session {session_id}" if session_id is not None else ""
+        raise SaveFailed(f"{turns}{where} not saved ({error.reason}); the turns before are "
+                         f"saved in {store.path}") from None
 
 
 def plain_chat(store: Store, *, new: bool = False, session: str | None = None,
@@ -275,10 +276,10 @@ def plain_chat(store: Store, *, new: bool = False, session: str | None = None,
             out.write(export_files(coach.song, export.folder, session_id) + "\n")
             out.flush()
         if reply.quit:
-            _finish(store, session_id)
+            finish_saving(store, session_id)
             return 0
         if reply.new_song:  # this session is saved as it is; a new one starts
-            _finish(store, session_id)
+            finish_saving(store, session_id)
             coach = store.resume(new=True, knowledge=coach.kb)
             session_id = store.session_id
             assert session_id is not None
@@ -287,7 +288,7 @@ def plain_chat(store: Store, *, new: bool = False, session: str | None = None,
             out.write(f"\n(session {session_id})\n")
             print_reply(reply, out)
     out.flush()
-    _finish(store, session_id)
+    finish_saving(store, session_id)
     out.write(f"\nSaved (session {session_id}). `coach` picks up where you left off.\n")
     out.flush()
     return 0

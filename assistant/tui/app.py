@@ -624,4 +624,8 @@ def run_tui(coach: Coach | Callable[[], Coach], store: Any = None, **kwargs: Any
     """Run the full-screen coach until the user quits; returns the exit code."""
     app = make_app(coach, store, **kwargs)
     code = app.run()
+    if getattr(app.store, "unsaved", 0):  # turns a failed save kept: one more try, or say so
+        from assistant.cli.chat import finish_saving
+
+        finish_saving(app.store, app.session_id)
     return int(code or 0)
