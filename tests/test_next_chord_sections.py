@@ -204,3 +204,20 @@ def test_the_model_file_says_it_came_from_the_full_folders() -> None:
     songs = {s["corpus"]: s["songs"] for s in data["sources"]}
     assert songs["billboard"] > 800 and songs["pop909"] == 909
     assert load_sections() is load_sections()  # read once per process
+
+
+def test_the_parsed_model_is_cached_and_a_changed_file_is_read_again(tmp_path: Path) -> None:
+    from assistant.composition import nextchord
+
+    path = tmp_path / "next_chord.json"
+    data = json.loads(next_chord_path().read_text(encoding="utf-8"))
+    path.write_text(json.dumps(data), encoding="utf-8")
+    first = nextchord.load_model(path)
+    assert nextchord._cache_file(path).is_file()  # written in the test's own cache folder
+    assert nextchord._read_cached(path) == data
+    data["weights"]["long"][0] = 9.5
+    path.write_text(json.dumps(data), encoding="utf-8")
+    nextchord._load.cache_clear()
+    assert nextchord._read_cached(path) is None  # stale: the file changed
+    assert nextchord.load_model(path).weights["long"][0] == 9.5 != first.weights["long"][0]
+    nextchord._load.cache_clear()
