@@ -194,6 +194,7 @@ def test_chat_offers_chorus_chords_after_the_verse(kb: Knowledge) -> None:
     assert reply.text.startswith("A chorus after your verse"), reply.text
     assert len(reply.options) == 3 and all(o.rule_ids and o.why for o in reply.options)
     picked = reply.options[1]
+    assert "`section.opening`" in coach.handle("why 2").text  # the rule ids are shown
     coach.handle("2")
     kept = [d for d in coach.song.decisions if d.field == "chorus progression"]
     assert kept and kept[-1].value in picked.label

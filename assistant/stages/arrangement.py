@@ -153,10 +153,11 @@ def structure_choices(ctx: Ctx) -> list[Choice]:
         choices.append(Choice(
             label=f"{structure.name}: {section_map(sections)} · {bars} bars · {fmt_time(seconds)}",
             why=why, rule_ids=tuple(ids), patch=patch, preview_bars=None,
-            detail="\n".join(f"- **{p.kind.title()}** {p.line}: {p.why}." for p in plans),
+            detail="\n".join(f"- **{p.kind.title()}** {p.line}: {p.why} (rules "
+                              f"{', '.join(f'`{i}`' for i in p.rule_ids)})." for p in plans),
             decisions=[decision("structure", structure.name, why, ids)] + [
                 decision(f"{p.kind} progression", " ".join(p.numerals), p.why, p.rule_ids)
-                for p in plans],
+                for p in plans if not p.picked],
         ))
     return choices
 
@@ -168,6 +169,8 @@ class SectionPlan(NamedTuple):
     """The chords as shown: symbols and numerals."""
     why: str
     rule_ids: tuple[str, ...]
+    picked: bool = False
+    """Chosen before (Composition's "chords for the chorus", or an earlier structure)."""
 
 
 def section_progressions(song: Song, sections: list[dict[str, Any]]) -> list[SectionPlan]:
@@ -176,18 +179,23 @@ def section_progressions(song: Song, sections: list[dict[str, Any]]) -> list[Sec
     user already picked a progression for keep it."""
     if not song.progression or song.key is None:
         return []
-    from assistant.composition.sections import plan_sections
+    from assistant.composition.sections import plan_sections, section_kind_of
     from assistant.errors import CoachError
     from assistant.stages.music import chord_line
 
-    chosen = {d.field.removesuffix(" progression"): d.value.split() for d in song.decisions
-              if d.field.endswith(" progression") and d.field != "progression"}
+    picks = {d.field.removesuffix(" progression"): d for d in song.decisions
+             if d.field.endswith(" progression") and d.field != "progression"}
+    chosen = {kind: d.value.split() for kind, d in picks.items()}
     try:
         made = plan_sections(sections, song.progression, song.key.mode, chosen)
     except CoachError:
         return []  # no section statistics: every section plays the song's progression
-    return [SectionPlan(kind, found.numerals, chord_line(list(found.numerals), song.key),
-                        found.why, found.rule_ids) for kind, found in made]
+    present = {section_kind_of(str(s.get("name", ""))) for s in sections}
+    kept = [SectionPlan(kind, tuple(d.value.split()), chord_line(d.value.split(), song.key),
+                        f"kept from before; {d.why}", tuple(d.rule_ids), picked=True)
+            for kind, d in picks.items() if kind in present]
+    return kept + [SectionPlan(kind, found.numerals, chord_line(list(found.numerals), song.key),
+                               found.why, found.rule_ids) for kind, found in made]
 
 
 def _line_up(ctx: Ctx) -> list[dict[str, Any]]:

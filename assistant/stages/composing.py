@@ -314,6 +314,8 @@ def run_section_chords(ctx: Ctx, parsed: Parsed) -> Step | None:
         choices.append(Choice(
             label=f"{kind.title()}: {chord_line(numerals, song.key)}", why=idea.why,
             rule_ids=idea.rule_ids, patch=patch, preview_section=named[0] if named else None,
+            detail="Rules: " + ", ".join(f"`{i}`" for i in idea.rule_ids)
+                   + " (knowledge/section_progressions.json).",
             preview_bars=None if named else 8,
             decisions=[decision(f"{kind} progression", " ".join(numerals), idea.why,
                                 idea.rule_ids)]))
