@@ -46,7 +46,9 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"coach: error: {message} (see `{self.prog} --help`)\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole parser, or with `command` (a module of COMMAND_MODULES) only that
+    subcommand's: a command then imports its own module, not every other one."""
     parser = _Parser(
         prog="coach",
         description="An offline music-production coach: from a vibe to a finished, "
@@ -58,21 +60,39 @@ def build_parser() -> argparse.ArgumentParser:
         "--plain", action="store_true", help="plain line-by-line chat instead of the TUI"
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    if command is not None and _register(sub, command):
+        return parser
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"assistant.cli.{name}")
-        except ModuleNotFoundError as error:
-            if error.name != f"assistant.cli.{name}":
-                raise
-            continue
-        module.register(sub)
+        _register(sub, name)
     return parser
+
+
+def _register(sub: argparse._SubParsersAction, name: str) -> bool:
+    """Add the subcommand of module `name`; False if that module does not exist (yet)."""
+    try:
+        module = importlib.import_module(f"assistant.cli.{name}")
+    except ModuleNotFoundError as error:
+        if error.name != f"assistant.cli.{name}":
+            raise
+        return False
+    module.register(sub)
+    return True
+
+
+def _command_module(argv: Sequence[str]) -> str | None:
+    """The module of the command `argv` starts with (`next-chord` -> `next_chord`), or None
+    (no command, an option first, an unknown word: the whole parser answers those)."""
+    if not argv:
+        return None
+    name = argv[0].replace("-", "_")
+    return name if name in COMMAND_MODULES and argv[0] == name.replace("_", "-") else None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     from assistant.errors import CoachError
 
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(_command_module(argv))
     args = parser.parse_args(argv)
     try:
         if args.command is None:
