@@ -60,7 +60,13 @@ HELP = """**What you can say** — in your own words; typos are fine
 - arrange: *“add a pre-chorus”*, *“make the verse 16 bars”*, *“drop the bridge”*,
   *“duplicate the chorus”*, *“no drums in the intro”*, *“bring the bass down to 60% in the
   verse”*
-- name a file to work on it: a take (*“takes/vocal.wav”*, *“piano.mid”*) or your bounced mix
+- name a file to work on it: a take (*“takes/vocal.wav”*, *“piano.mid”*) or your bounced mix;
+  a hummed tune (*“i hummed the melody: hum.wav”*) becomes notes with chords offered under
+  them, a strummed idea (*“my guitar chords: idea.wav”*) a chord chart, a favourite song
+  (*“my favourite song: fav.wav”*) a shape to copy; in Recording *“record a take”* and
+  *“rank my takes”*
+- words: *“lyrics for the chorus:”* then the lines (syllables, stresses, rhyme scheme and the
+  fit to the melody), *“rhymes for home”*, *“help me write lyrics about leaving home”*
 - ask: *“what is sidechain?”*, *“difference between mixing and mastering”*, *“how do I
   record vocals?”*, *“what comes after Am F?”* — I answer, then we carry on
 - `export` (or *“export to ~/songs”*): the sheet, the MIDI and a demo in a folder

@@ -161,3 +161,22 @@ def test_outside_any_key_names_the_offending_notes() -> None:
         harmonize("C4 C#4 D4 D#4 E4 F4 F#4 G4 G#4 A4 A#4 B4")
     # with a key given, the same melody is harmonized anyway (chromatic chords allowed)
     assert harmonize("C4 C#4 D4 D#4 E4 F4 F#4 G4", "C").segments
+
+
+def test_the_chat_keeps_the_chords_it_names_when_a_bar_is_split(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A bar that changes chord halfway: the option's label names the chords the sheet
+    keeps (one a bar; the last bar's last chord, where the tune comes home), and says so."""
+    monkeypatch.setenv("COACH_HOME", str(tmp_path))
+    from assistant import theory
+    from assistant.coach import Coach
+
+    coach = Coach()
+    for text in ("happy pop in C major", "1"):
+        coach.handle(text)
+    reply = coach.handle("harmonize C4/2 B4/2 A4/2 D4/2 G4/2 F4/2 C4/4")
+    assert "change chord halfway" in reply.text
+    label = reply.options[0].label
+    coach.handle("1")
+    kept = [theory.numeral_to_symbol(n, coach.song.key) for n in coach.song.progression]
+    assert label.startswith(f"Use {'–'.join(kept)} as the progression")
+    assert coach.song.progression[-1] == "I"

@@ -107,3 +107,23 @@ def test_phone_formats_still_heard(tune: Path, tmp_path: Path) -> None:
     for name in ("phone.wav", "six.wav"):
         result = transcribe(tmp_path / name)
         assert [n.pitch for n in result.notes][:3] == TUNE[:3], name
+
+
+def test_silence_before_a_take_is_not_a_pickup(tune: Path) -> None:
+    """The tune starts 0.5 s into the file (most of a beat at 100 bpm): its first note is
+    still beat 1 of bar 1 — the silence before a phone take is chance."""
+    from assistant.audio_in.transcribe import transcribe
+
+    melody = transcribe(tune, tempo=100.0, meter="4/4").melody("test")
+    assert melody.notes[0].start == 0.0
+
+
+def test_a_pickup_is_kept_when_the_long_notes_say_so() -> None:
+    import numpy as np
+
+    from assistant.audio_in.transcribe import _pickup
+
+    # a quarter-note pickup, then whole notes: the whole notes fall on the ones
+    assert _pickup(np.array([0.0, 1.0, 5.0, 9.0]), np.array([1.0, 4.0, 4.0, 4.0]), 4, 4.0) == 3.0
+    # even quarters: no reason for a pickup
+    assert _pickup(np.arange(8.0), np.ones(8), 4, 4.0) == 0.0

@@ -348,7 +348,8 @@ def quantize(result: Transcription, tempo: float, meter: str = "4/4") -> None:
         if cost < best_cost:
             best, best_cost = float(phase), cost
     starts = np.round((onsets - best) / beat / GRID) * GRID
-    first_bar = np.floor(starts[0] / bar) * bar
+    durations = np.array([n.duration_s for n in notes]) / beat
+    first_bar = starts[0] - _pickup(starts - starts[0], durations, num, bar)
     starts = starts - first_bar
     for i, note in enumerate(notes):
         end = note.onset_s + note.duration_s
@@ -361,6 +362,24 @@ def quantize(result: Transcription, tempo: float, meter: str = "4/4") -> None:
         note.duration_beats = float(length)
     result.grid_tempo = round(tempo, 2)
     result.meter = meter
+
+
+def _pickup(starts: np.ndarray, durations: np.ndarray, beats: int, bar: float) -> float:
+    """Where in its bar the first note starts (in beats). The silence before a phone take is
+    chance, so the first note is taken as beat 1 unless starting it later in the bar puts
+    clearly more of the tune's weight — its long notes, its last note — on the strong beats
+    (a pickup like "and-ONE")."""
+    def weight(offset: float) -> float:
+        pos = (starts + offset) % bar
+        on_one = np.isclose(pos, 0.0)
+        on_half = np.isclose(pos, bar / 2) if beats % 2 == 0 else np.zeros_like(on_one)
+        score = float(np.sum(durations * (on_one + 0.5 * on_half)))
+        return score + (durations.max() if on_one[-1] else 0.0)  # the tune lands on a one
+
+    plain = weight(0.0)
+    offsets = [float(k) for k in range(1, beats)]
+    best = max(offsets, key=weight, default=0.0)
+    return best if offsets and weight(best) > 1.5 * plain + 0.5 else 0.0
 
 
 def _percussive_share(notes: list[HeardNote], track: pitch_mod.PitchTrack) -> float:

@@ -365,8 +365,21 @@ def run_harmonize(ctx: Ctx, parsed: Parsed) -> Step | None:
         lines.append(f"- bar {seg.bar} · {seg.melody} → **{best.symbol}** ({best.numeral}) — "
                      f"{best.why}" + (f"; or {alts}" if alts else ""))
         per_bar.setdefault(seg.bar, _sheet_numeral(best.numeral, best.symbol, key))
+    # The sheet holds a chord a bar: a split bar keeps its first chord, but the last bar keeps
+    # its last, so the song still ends where the melody does (at home, usually).
+    last = result.segments[-1]
+    per_bar[last.bar] = _sheet_numeral(last.chords[0].numeral, last.chords[0].symbol, key)
     numerals = [per_bar[b] for b in sorted(per_bar)]
-    symbols = "–".join(c.chords[0].symbol for c in result.segments)
+    from assistant import theory
+
+    symbols = "–".join(theory.numeral_to_symbol(n, key) for n in numerals)
+    split = sorted({seg.bar for seg in result.segments
+                    if sum(s.bar == seg.bar for s in result.segments) > 1})
+    if split:
+        where = ", ".join(str(b) for b in split)
+        lines.append(f"\n(Bar{'s' if len(split) > 1 else ''} {where} change chord halfway; the "
+                     "sheet keeps one chord a bar, so it keeps the first — and the last bar's "
+                     "last, where the tune comes home.)")
     melody_data = _melody_dict(melody.model_copy(update={"source": "typed, harmonized"}))
     patch: dict[str, Any] = {"progression": numerals, "melody": melody_data}
     if ctx.song.key is None:
