@@ -130,3 +130,25 @@ def test_the_mixing_stage_compares_a_mix_with_the_song_reference(song_file: Path
     assert coach.last_error is None
     assert "Against your reference **reference.wav**" in reply.text
     assert "quieter than reference.wav" in reply.text and "narrower" in reply.text
+
+
+def test_one_bridge_and_whole_phrases_in_the_shape_offered() -> None:
+    """Sections heard once are not all bridges: one departure between choruses is; the
+    others continue the section before them. The shape joins them and counts whole phrases."""
+    from assistant.audio_in.sections import names
+
+    labels = ["A", "B", "F", "C", "B", "C", "D", "G", "C", "E"]
+    bars = [4, 9, 7, 8, 16, 9, 8, 3, 8, 4]
+    levels = [0.2, 0.5, 0.5, 0.9, 0.5, 0.9, 0.6, 0.6, 0.9, 0.2]
+    found = names(labels, bars, levels)
+    assert found == ["intro", "verse", "verse", "chorus", "verse", "chorus", "bridge", "verse",
+                     "chorus", "outro"], found
+    starts = np.cumsum([0] + bars) * 2.4  # 100 bpm
+    ref = ReferenceSong(path="x.wav", tempo_bpm=100, sections=[
+        ReferenceSection(start_s=float(a), end_s=float(b), label=lab, name=name)
+        for a, b, lab, name in zip(starts[:-1], starts[1:], labels, found, strict=True)])
+    shape = [(s.name, s.bars) for s in sections_for_song(ref)]
+    assert all(b == 2 or b % 4 == 0 for _, b in shape), shape
+    assert all(a[0].split()[0] != b[0].split()[0] for a, b in zip(shape, shape[1:], strict=False)), shape
+    assert shape_text(ref) == ("intro 4 \u00b7 verse 16 \u00b7 chorus 8 \u00b7 verse 16 \u00b7 chorus 8"
+                               " \u00b7 bridge 8 \u00b7 verse 4 \u00b7 chorus 8 \u00b7 outro 4 at 100 bpm")

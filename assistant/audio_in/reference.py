@@ -65,9 +65,28 @@ def section_bars(ref: ReferenceSong) -> list[int]:
     return [max(1, round((s.end_s - s.start_s) / bar_s)) for s in ref.sections]
 
 
+def phrase_bars(bars: int) -> int:
+    """A heard length as the phrase a musician would write: 2 bars, else a multiple of 4 (a
+    boundary heard a bar early or late makes 9 or 7 of what is played as 8)."""
+    return 2 if bars <= 2 else max(4, 4 * round(bars / 4))
+
+
+def shape(ref: ReferenceSong) -> list[tuple[str, int]]:
+    """The song's form to arrange against: (name, bars) per section, neighbours of the same
+    name joined (one verse heard in two parts is one verse), lengths in whole phrases."""
+    out: list[tuple[str, int]] = []
+    for s, bars in zip(ref.sections, section_bars(ref), strict=True):
+        name = s.name or f"part {s.label}"
+        if out and out[-1][0] == name:
+            out[-1] = (name, out[-1][1] + bars)
+        else:
+            out.append((name, bars))
+    return [(name, phrase_bars(bars)) for name, bars in out]
+
+
 def shape_text(ref: ReferenceSong) -> str:
-    """ "intro 8 · verse 16 · chorus 8 … at 92 bpm": the song's sections in bars."""
-    parts = [f"{s.name or s.label} {bars}" for s, bars in zip(ref.sections, section_bars(ref), strict=True)]
+    """ "intro 8 · verse 16 · chorus 8 … at 92 bpm": the song's form in bars."""
+    parts = [f"{name} {bars}" for name, bars in shape(ref)]
     tempo = f" at {ref.tempo_bpm:.0f} bpm" if ref.tempo_bpm else ""
     return " \u00b7 ".join(parts) + tempo
 
@@ -76,9 +95,8 @@ def sections_for_song(ref: ReferenceSong) -> list[Section]:
     """The reference's shape as Song sections (names numbered when they repeat: "verse 2")."""
     seen: dict[str, int] = {}
     out = []
-    for s, bars in zip(ref.sections, section_bars(ref), strict=True):
-        base = s.name or f"part {s.label}"
+    for base, bars in shape(ref):
         seen[base] = seen.get(base, 0) + 1
         name = base if seen[base] == 1 else f"{base} {seen[base]}"
-        out.append(Section(name=name, bars=min(bars, 256), energy=ENERGY_BY_NAME.get(s.name, 3)))
+        out.append(Section(name=name, bars=min(bars, 256), energy=ENERGY_BY_NAME.get(base, 3)))
     return out

@@ -183,8 +183,12 @@ def names(labels: list[str], bars: list[int], levels: list[float]) -> list[str]:
             out.append("outro")
         elif not repeated and bars[i] == max(bars):
             out.append("verse")  # nothing repeats: the longest stretch is the song's body
+        elif (chorus is not None and "bridge" not in out and chorus in labels[:i]
+              and chorus in labels[i + 1:]):
+            out.append("bridge")  # once, between choruses: the departure before the last one
         else:
-            out.append("bridge")
+            # more likely a stretch of the section before it, cut by a change inside it
+            out.append(out[-1] if out and out[-1] not in ("intro", "bridge") else "verse")
     return out
 
 
