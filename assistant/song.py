@@ -13,6 +13,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from assistant.keys import MODES as MODES  # re-exported: Key and Mode live in assistant.keys
+from assistant.keys import Key as Key
+from assistant.keys import Mode as Mode
+
 SCHEMA_VERSION = 1
 
 StageName = Literal[
@@ -43,44 +47,14 @@ DECISION_FIELDS: frozenset[str] = frozenset({
 })
 """The `field` names the coach's decisions use; checklists name them to tick themselves."""
 
-Mode = Literal["major", "minor", "dorian", "phrygian", "lydian", "mixolydian", "locrian"]
-MODES: tuple[Mode, ...] = (
-    "major",
-    "minor",
-    "dorian",
-    "phrygian",
-    "lydian",
-    "mixolydian",
-    "locrian",
-)
 StageStatus = Literal["todo", "active", "done", "skipped"]
 Role = Literal["chords", "bass", "drums", "melody", "pad", "lead", "fx"]
 
 _METER = re.compile(r"^(\d{1,2})/(1|2|4|8|16)$")
-_TONIC = re.compile(r"^[A-G](#|b)?$")
 
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
-
-
-class Key(_Model):
-    """A tonic and a mode: `Key(tonic="A", mode="minor")`."""
-
-    tonic: str
-    mode: Mode = "major"
-
-    @field_validator("tonic")
-    @classmethod
-    def _tonic(cls, value: str) -> str:
-        value = value[:1].upper() + value[1:]
-        if not _TONIC.match(value):
-            raise ValueError(f"tonic {value!r} is not a note name like C, F# or Bb")
-        return value
-
-    @property
-    def name(self) -> str:
-        return f"{self.tonic} {self.mode}"
 
 
 class Note(_Model):

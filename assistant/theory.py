@@ -73,7 +73,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, cast
 
 from assistant.errors import BadInput
-from assistant.song import MODES, Key, Mode
+from assistant.keys import MODES, Key, Mode
 
 if TYPE_CHECKING:  # only for annotations: music21 is imported lazily
     import music21.key

@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 from assistant import theory
 from assistant.errors import BadInput
-from assistant.song import Key
+from assistant.keys import Key
 
 QUALITIES = ("maj", "min", "dim", "aug")
 _DEGREE = ("I", "bII", "II", "bIII", "III", "IV", "#IV", "V", "bVI", "VI", "bVII", "VII")

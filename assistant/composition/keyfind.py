@@ -10,7 +10,7 @@ import math
 from collections.abc import Sequence
 
 from assistant import theory
-from assistant.song import Key, Mode
+from assistant.keys import Key, Mode
 
 # Krumhansl & Kessler (1982) probe-tone ratings, tonic first.
 _MAJOR = (6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88)
