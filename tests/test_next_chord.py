@@ -368,3 +368,45 @@ def test_probability_is_a_softmax_of_the_feature_scores() -> None:
     z = sum(math.exp(s - top) for s in scores)
     for r, s in zip(ranked, scores, strict=True):
         assert r.probability == pytest.approx(math.exp(s - top) / z)
+
+
+def test_moves_load_from_their_slice_until_a_knowledge_file_changes(
+        coach_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from assistant.composition import moves as moves_module
+    from assistant.kb import loader
+
+    moves_module._BY_STAMP.clear()  # kept per process: this test starts as a new one
+    first = load_moves()
+    assert moves_module._slice_path().is_file()
+    assert first == load_moves(load_knowledge([SHIPPED]))  # the same rules as a validated load
+    moves_module._BY_STAMP.clear()  # as a new process: the slice, nothing validated
+    with monkeypatch.context() as patch:
+        patch.setattr(loader, "knowledge", lambda: pytest.fail("validated again"))
+        assert load_moves() == first
+    user = paths.config_dir() / "knowledge"  # a user's override is a changed knowledge base
+    user.mkdir(parents=True)
+    mine = user / "my_moves.toml"
+    mine.write_text('[[move]]\nid = "move.deceptive-cadence"\nafter = ["V"]\nto = "vi"\n'
+                    'modes = ["major"]\nweight = 2\nwhy = "V → vi: my own word for it"\n')
+    rules = {m.rule.id: m.rule for m in load_moves()}
+    assert rules["move.deceptive-cadence"].why == "V → vi: my own word for it"
+    assert len(rules) == len(first)
+    mine.write_text(mine.read_text().replace("weight = 2", "weight = 9"))  # validated again:
+    with pytest.raises(KnowledgeError) as caught:  # the loader's error, never a stale slice
+        load_moves()
+    assert (caught.value.entry_id, caught.value.field) == ("move.deceptive-cadence", "weight")
+    mine.unlink()
+    assert load_moves() == first
+
+
+def test_a_warm_next_chord_validates_no_knowledge_base() -> None:
+    code = ("import sys; from assistant.cli import main; "
+            "main(['next-chord', 'Am', 'F', '--key', 'A minor', '--json']); "
+            "print('LOADED', [m for m in ('assistant.kb.schema', 'assistant.song') "
+            "if m in sys.modules])")
+    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           cwd=REPO, timeout=60) for _ in range(2)]
+    assert all(r.returncode == 0 for r in runs), runs[-1].stderr
+    assert "LOADED []" in runs[1].stdout  # the second run: moves and model from the cache
+    assert json.loads(runs[0].stdout.rsplit("LOADED", 1)[0]) == json.loads(
+        runs[1].stdout.rsplit("LOADED", 1)[0])

@@ -5,13 +5,16 @@ after some chords (`after`, oldest first) the chord `to` is a good next step, wi
 for the rule prior and a `why` the user sees ("V → vi: deceptive cadence..."). A move with an
 empty `after` explains the colour of a chord on its own ("bVII: borrowed from the parallel
 minor") and carries no weight. The moves load with the rest of the knowledge base
-(`assistant.kb.loader.knowledge()`, validated, cached per process), so the user's own
-knowledge files can override a move by id or add new ones.
+(`assistant.kb.loader.knowledge()`, validated), so the user's own knowledge files can override
+a move by id or add new ones. Validating the whole knowledge base costs a start-up ~0.1 s
+(pydantic and ~2,000 entries), so the validated moves are also kept as plain data in the cache
+folder, stamped like the knowledge pickle: any knowledge file added, removed or edited (or the
+code that checks them changed) and they are taken from a fresh validated load again.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from typing import TYPE_CHECKING
 from weakref import WeakKeyDictionary
 
@@ -21,11 +24,11 @@ from assistant.composition.chords import (
     ChordClass,
     from_numeral,
 )
-from assistant.song import Key
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from assistant.kb.loader import Knowledge
-    from assistant.kb.schema import ChordMove
 
 MAJOR_FAMILY = frozenset({"major", "lydian", "mixolydian"})
 
@@ -36,10 +39,24 @@ def norm_genre(text: str) -> str:
 
 
 @dataclass(frozen=True)
+class MoveRule:
+    """A `[[move]]` entry as the knowledge loader validated it (`kb.schema.ChordMove`), as
+    plain data: the fields the model and the explanations read."""
+
+    id: str
+    why: str
+    after: tuple[str, ...]
+    to: str
+    modes: tuple[str, ...]
+    weight: float
+    genres: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Move:
     """A validated rule with its numerals resolved to chord classes."""
 
-    rule: ChordMove
+    rule: MoveRule
     after: tuple[ChordClass, ...]
     to: ChordClass
     genres: frozenset[str] = frozenset()
@@ -64,34 +81,108 @@ class Move:
                 self.rule.weight)
 
 
-def move_of(rule: ChordMove) -> Move:
+def move_of(rule: MoveRule) -> Move:
     """Resolve a rule's numerals (the knowledge loader has checked they parse)."""
     return Move(rule, tuple(from_numeral(n) for n in rule.after), from_numeral(rule.to),
                 frozenset(norm_genre(g) for g in rule.genres))
 
 
+def rules_of(kb: Knowledge) -> list[MoveRule]:
+    """The `[[move]]` entries of a loaded knowledge base, in load order."""
+    from assistant.kb.schema import ChordMove
+
+    return [MoveRule(e.id, e.why, tuple(e.after), e.to, tuple(e.modes), float(e.weight),
+                     tuple(e.genres))
+            for e in kb.entries.get("move", {}).values() if isinstance(e, ChordMove)]
+
+
 _BY_KB: WeakKeyDictionary[Knowledge, tuple[Move, ...]] = WeakKeyDictionary()
+_BY_STAMP: dict[str, tuple[Move, ...]] = {}
 
 
 def load_moves(kb: Knowledge | None = None) -> tuple[Move, ...]:
-    """The moves of the knowledge base (default: `knowledge()`, the shipped files plus the
-    user's own, later ids winning), resolved once per loaded knowledge base."""
-    from assistant.kb.loader import knowledge
-    from assistant.kb.schema import ChordMove
-
-    kb = knowledge() if kb is None else kb
+    """The moves of the knowledge base (default: the shipped files plus the user's own, later
+    ids winning, as `knowledge()` loads them), resolved once per loaded knowledge base."""
+    if kb is None:
+        return _default_moves()
     cached = _BY_KB.get(kb)
     if cached is None:
-        rules = [e for e in kb.entries.get("move", {}).values() if isinstance(e, ChordMove)]
-        cached = tuple(move_of(rule) for rule in rules)
+        cached = tuple(move_of(rule) for rule in rules_of(kb))
         _BY_KB[kb] = cached
     return cached
+
+
+SLICE_FORMAT = 1
+
+
+def _default_moves() -> tuple[Move, ...]:
+    """The default knowledge base's moves: from the cached slice while it matches every
+    knowledge file and the code that validates them, else from `knowledge()` (validated)."""
+    import sys
+
+    from assistant.kb.files import default_dirs, fingerprint, knowledge_files, validating_code
+
+    files = knowledge_files(default_dirs())
+    stamp = (f"coach-moves {SLICE_FORMAT} {' '.join(sys.version.split())} "
+             f"{fingerprint([*files, *validating_code(), *_pydantic_version_file()])}")
+    if stamp not in _BY_STAMP:
+        rules = _read_slice(stamp)
+        if rules is None:
+            from assistant.kb.loader import knowledge
+
+            rules = rules_of(knowledge())
+            _write_slice(stamp, rules)
+        _BY_STAMP.clear()  # one knowledge base at a time: a changed file replaces it
+        _BY_STAMP[stamp] = tuple(move_of(rule) for rule in rules)
+    return _BY_STAMP[stamp]
+
+
+def _pydantic_version_file() -> list[Path]:
+    """pydantic's version file: another pydantic may validate differently (found, not
+    imported: importing pydantic is what the slice saves)."""
+    from importlib.util import find_spec
+    from pathlib import Path
+
+    spec = find_spec("pydantic")
+    return [Path(spec.origin).parent / "version.py"] if spec and spec.origin else []
+
+
+def _slice_path() -> Path:
+    from assistant import paths
+
+    return paths.cache_dir() / "chord_moves.marshal"
+
+
+def _read_slice(stamp: str) -> list[MoveRule] | None:
+    import marshal
+
+    header = (stamp + "\n").encode()
+    try:
+        blob = _slice_path().read_bytes()
+        if blob.startswith(header):
+            return [MoveRule(*row) for row in marshal.loads(blob[len(header):])]
+    except Exception:  # missing, stale, another Python or damaged: validate again
+        return None
+    return None
+
+
+def _write_slice(stamp: str, rules: list[MoveRule]) -> None:
+    import marshal
+
+    try:
+        from assistant import fileio
+
+        _slice_path().parent.mkdir(parents=True, exist_ok=True)
+        fileio.write_bytes(_slice_path(), (stamp + "\n").encode()
+                           + marshal.dumps([astuple(rule) for rule in rules]))
+    except Exception:  # a cache that cannot be written only costs time
+        pass
 
 
 def _diatonic_classes(mode: str) -> frozenset[ChordClass]:
     from assistant import theory
 
-    return frozenset(from_numeral(n) for n in theory.diatonic_numerals(Key(tonic="C", mode=mode)))  # type: ignore[arg-type]
+    return frozenset(from_numeral(n) for n in theory.diatonic_numerals(f"C {mode}"))
 
 
 _DIATONIC: dict[str, frozenset[ChordClass]] = {}

@@ -43,7 +43,7 @@ from assistant.composition.chords import (
 )
 from assistant.composition.moves import Move, diatonic, explain, load_moves, norm_genre, rule_prior
 from assistant.errors import BadInput, KnowledgeError
-from assistant.song import Key
+from assistant.keys import Key
 
 MODEL_FILE = "next_chord.json"
 FORMAT = 1

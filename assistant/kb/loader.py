@@ -6,7 +6,6 @@ user's rule file is one clear line, not a traceback.
 
 from __future__ import annotations
 
-import os
 import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -18,6 +17,14 @@ from pydantic import ValidationError
 
 from assistant import paths
 from assistant.errors import KnowledgeError
+from assistant.kb.files import (
+    MAX_FILE_BYTES,
+    check_file,
+    default_dirs,
+    fingerprint,
+    knowledge_files,
+    validating_code,
+)
 from assistant.kb.schema import (
     COLLECTIONS,
     AdviceRule,
@@ -271,55 +278,6 @@ def _lookup(table: dict[str, E], text: str) -> E | None:
     return None
 
 
-def default_dirs() -> list[Path]:
-    """Shipped knowledge, then the user's config folder, then `$COACH_KNOWLEDGE` folders."""
-    dirs = [paths.shipped_knowledge_dir(), paths.config_dir() / "knowledge"]
-    extra = os.environ.get("COACH_KNOWLEDGE", "")
-    dirs += [Path(p).expanduser() for p in extra.split(os.pathsep) if p]
-    return dirs
-
-
-MAX_FILE_BYTES = 4 << 20  # the largest shipped file is ~0.2 MB; this is far beyond any real one
-
-
-def knowledge_files(dirs: Sequence[Path]) -> list[Path]:
-    """Every `*.toml` in `dirs`, each checked to be a regular file of a sane size (a broken
-    or looping link, a FIFO or a device is one clear line naming it, never a hang)."""
-    files: list[Path] = []
-    for folder in dirs:
-        if folder.suffix == ".toml" and (folder.is_file() or folder.is_symlink()):
-            files.append(check_file(folder))
-        elif folder.is_dir():
-            files += [check_file(f) for f in sorted(folder.glob("*.toml"))]
-    return files
-
-
-def check_file(path: Path) -> Path:
-    """`path` if it is a readable regular file under MAX_FILE_BYTES, else KnowledgeError."""
-    import errno
-    import stat
-
-    try:
-        info = path.stat()  # follows links
-    except OSError as error:
-        if error.errno == errno.ELOOP:
-            why = "it is a symlink that loops; remove it"
-        elif error.errno == errno.ENOENT and path.is_symlink():
-            why = f"it is a broken symlink (to {os.readlink(path)}); remove it or fix it"
-        else:
-            why = f"cannot read it: {error.strerror or error}"
-        raise KnowledgeError(str(path), None, None, why) from None
-    if not stat.S_ISREG(info.st_mode):
-        kind = ("a FIFO" if stat.S_ISFIFO(info.st_mode) else "a device"
-                if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode) else "not a file")
-        raise KnowledgeError(str(path), None, None,
-                             f"it is {kind}: knowledge is read only from regular files")
-    if info.st_size > MAX_FILE_BYTES:
-        raise KnowledgeError(str(path), None, None, f"it is {info.st_size / 2**20:.1f} MB; a "
-                             f"knowledge file may hold at most {MAX_FILE_BYTES >> 20} MB")
-    return path
-
-
 def _read_limited(path: Path) -> str:
     """The file's text, reading at most MAX_FILE_BYTES + 1 (it may have grown since)."""
     with path.open("rb") as handle:
@@ -540,12 +498,8 @@ def _cache_stamp(files: Sequence[Path]) -> str:
 
     import pydantic
 
-    from assistant.kb import schema, style_schema
-
-    # the loader, the schema and the numeral parser that checks progressions and moves
-    code = [Path(__file__), Path(schema.__file__), Path(style_schema.__file__),
-            Path(__file__).parent.parent / "theory.py"]
-    return f"{CACHE_FORMAT}:{sys.version}:{pydantic.VERSION}:{fingerprint([*files, *code])}"
+    return (f"{CACHE_FORMAT}:{sys.version}:{pydantic.VERSION}:"
+            f"{fingerprint([*files, *validating_code()])}")
 
 
 @cache
@@ -584,14 +538,3 @@ def knowledge() -> Knowledge:
     if not key:
         return load_knowledge()
     return _cached(key)
-
-
-def fingerprint(files: Iterable[Path]) -> str:
-    """Changes whenever a knowledge file is added, removed or edited."""
-    import hashlib
-
-    digest = hashlib.sha1()
-    for f in files:
-        stat = f.stat()
-        digest.update(f"{f}:{stat.st_mtime_ns}:{stat.st_size};".encode())
-    return digest.hexdigest()

@@ -1,0 +1,80 @@
+"""Which files make the knowledge base, checked, and their fingerprint: no pydantic here.
+
+`assistant.kb.loader` validates the files; caches derived from them (its own pickle, the
+chord-move slice of `assistant.composition.moves`) are stamped with `fingerprint`, so a start-up
+path can tell whether a cache still holds without importing the loader and its schema.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from assistant import paths
+from assistant.errors import KnowledgeError
+
+
+def default_dirs() -> list[Path]:
+    """Shipped knowledge, then the user's config folder, then `$COACH_KNOWLEDGE` folders."""
+    dirs = [paths.shipped_knowledge_dir(), paths.config_dir() / "knowledge"]
+    extra = os.environ.get("COACH_KNOWLEDGE", "")
+    dirs += [Path(p).expanduser() for p in extra.split(os.pathsep) if p]
+    return dirs
+
+MAX_FILE_BYTES = 4 << 20  # the largest shipped file is ~0.2 MB; this is far beyond any real one
+
+def knowledge_files(dirs: Sequence[Path]) -> list[Path]:
+    """Every `*.toml` in `dirs`, each checked to be a regular file of a sane size (a broken
+    or looping link, a FIFO or a device is one clear line naming it, never a hang)."""
+    files: list[Path] = []
+    for folder in dirs:
+        if folder.suffix == ".toml" and (folder.is_file() or folder.is_symlink()):
+            files.append(check_file(folder))
+        elif folder.is_dir():
+            files += [check_file(f) for f in sorted(folder.glob("*.toml"))]
+    return files
+
+def check_file(path: Path) -> Path:
+    """`path` if it is a readable regular file under MAX_FILE_BYTES, else KnowledgeError."""
+    import errno
+    import stat
+
+    try:
+        info = path.stat()  # follows links
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            why = "it is a symlink that loops; remove it"
+        elif error.errno == errno.ENOENT and path.is_symlink():
+            why = f"it is a broken symlink (to {os.readlink(path)}); remove it or fix it"
+        else:
+            why = f"cannot read it: {error.strerror or error}"
+        raise KnowledgeError(str(path), None, None, why) from None
+    if not stat.S_ISREG(info.st_mode):
+        kind = ("a FIFO" if stat.S_ISFIFO(info.st_mode) else "a device"
+                if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode) else "not a file")
+        raise KnowledgeError(str(path), None, None,
+                             f"it is {kind}: knowledge is read only from regular files")
+    if info.st_size > MAX_FILE_BYTES:
+        raise KnowledgeError(str(path), None, None, f"it is {info.st_size / 2**20:.1f} MB; a "
+                             f"knowledge file may hold at most {MAX_FILE_BYTES >> 20} MB")
+    return path
+
+def fingerprint(files: Iterable[Path]) -> str:
+    """Changes whenever a knowledge file is added, removed or edited."""
+    import hashlib
+
+    digest = hashlib.sha1()
+    for f in files:
+        stat = f.stat()
+        digest.update(f"{f}:{stat.st_mtime_ns}:{stat.st_size};".encode())
+    return digest.hexdigest()
+
+
+def validating_code() -> list[Path]:
+    """The code that reads and checks the files: the loader, the schemas (with the Song
+    vocabulary and the modes they use) and the numeral parser that checks progressions and
+    moves (a cache made by other code is stale)."""
+    here = Path(__file__).parent
+    return [here / "loader.py", here / "schema.py", here / "style_schema.py",
+            here.parent / "song.py", here.parent / "keys.py", here.parent / "theory.py"]
