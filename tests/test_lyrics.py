@@ -48,6 +48,13 @@ def test_a_line_has_stresses_one_digit_a_syllable_and_small_words_unstressed(d) 
 def test_spelling_splits_into_one_chunk_a_syllable() -> None:
     assert split_spelling("begin", 2) == ["be", "gin"]
     assert split_spelling("happy", 2) == ["hap", "py"]
+    # endings apart, letter pairs on the side a singer reads them
+    assert split_spelling("singing", 2) == ["sing", "ing"]
+    assert split_spelling("running", 2) == ["run", "ning"]
+    assert split_spelling("highway", 2) == ["high", "way"]
+    assert split_spelling("lightning", 2) == ["light", "ning"]
+    assert split_spelling("homeless", 2) == ["home", "less"]
+    assert split_spelling("everything", 3) == ["eve", "ry", "thing"]
     assert "".join(split_spelling("underneath", 3)) == "underneath"
     assert len(split_spelling("xyz", 3)) == 3
 

@@ -67,19 +67,35 @@ _VOWELISH = re.compile(r"[aeiouy]+", re.I)
 _KEEP = ("ch", "sh", "th", "ph", "wh", "gh", "ck", "ng", "qu")
 
 
+_SUFFIXES = ("ing", "ful", "less", "ness", "ment", "ly")
+"""Endings that are a syllable of their own and are written apart: "sing|ing", "home|less"."""
+_WITH_BEFORE = ("ng", "ck", "gh")
+"""Letter pairs that close the syllable before them ("high|way", "pick|up"); the other pairs
+of _KEEP open the next one ("fa|ther")."""
+
+
 def split_spelling(word: str, n: int) -> list[str]:
     """The word's letters in `n` chunks, one a syllable, split before a lone consonant and
-    between two ("be|gin", "hap|py", "mor|ning"); good enough for a karaoke lyric."""
+    between two ("be|gin", "hap|py", "morn|ing"); good enough for a karaoke lyric."""
     if n <= 1 or len(word) < n:
         return [word] + [""] * (n - 1) if n >= 1 else []
+    for suffix in _SUFFIXES:
+        stem = word[:-len(suffix)]
+        if word.lower().endswith(suffix) and _is_stem(stem.lower()):
+            if len(stem) > 2 and stem[-1] == stem[-2] and stem[-1].lower() not in "aeiouy":
+                stem, suffix = stem[:-1], word[len(stem) - 1:]  # "run|ning", not "runn|ing"
+            else:
+                suffix = word[len(stem):]
+            return split_spelling(stem, n - 1) + [suffix]
     groups = [m.span() for m in _VOWELISH.finditer(word)]
     if groups and groups[0][0] == 0 and word[0] in "yY" and len(groups) > 1:
         groups = groups[1:] if groups[0][1] == 1 else groups
     # silent final e ("home", "lonely"): not a syllable of its own
     if len(groups) > n and word.lower().endswith("e") and groups[-1][1] == len(word):
         groups = groups[:-1]
-    while len(groups) > n:  # merge the closest groups
-        groups[-2:] = [(groups[-2][0], groups[-1][1])]
+    while len(groups) > n:  # merge the closest groups ("eve|ry|thing")
+        k = min(range(len(groups) - 1), key=lambda i: groups[i + 1][0] - groups[i][1])
+        groups[k:k + 2] = [(groups[k][0], groups[k + 1][1])]
     while len(groups) < n:  # split a long vowel group ("ri|ot")
         longest = max(range(len(groups)), key=lambda i: groups[i][1] - groups[i][0])
         a, b = groups[longest]
@@ -94,8 +110,10 @@ def split_spelling(word: str, n: int) -> list[str]:
         cluster = word[end:start]
         if len(cluster) <= 1:
             cuts.append(end)
+        elif cluster[:2].lower() in _WITH_BEFORE:
+            cuts.append(end + (3 if cluster[:3].lower() == "ght" else 2))  # "light|ning"
         elif cluster[:2].lower() in _KEEP and len(cluster) == 2:
-            cuts.append(end if cluster.lower() != "ck" else start)
+            cuts.append(end)
         else:
             cuts.append(end + 1)
     pieces, at = [], 0
@@ -104,6 +122,17 @@ def split_spelling(word: str, n: int) -> list[str]:
         at = cut
     pieces.append(word[at:])
     return pieces
+
+
+def _is_stem(stem: str) -> bool:
+    """A word an ending was added to: a common word as it is, without its doubled last
+    letter ("runn"), or without its silent e ("lov" of "loving")."""
+    from assistant.lyrics.dictionary import load
+
+    common = load().rank
+    return bool(_VOWELISH.search(stem)) and (
+        stem in common or stem + "e" in common
+        or (len(stem) > 2 and stem[-1] == stem[-2] and stem[:-1] in common))
 
 
 def shown(line: Line) -> str:
