@@ -35,10 +35,20 @@ _MELODY = re.compile(
     r"\b(hum\w*|sing\w*|sang|sung|melod\w*|tune|whistl\w*|topline|vocal line|voice memo|"
     r"la la|notes)\b")
 _TAKE = re.compile(r"\b(takes?|recorded|recording|my vocal|vocals?)\b")
-_RECORD = re.compile(r"\brecord (?:a |another |the |my )?(?:take|it|now|me|vocals?|"
-                     r"\d+ bars)\b")
+_RECORD = re.compile(r"\brecord (?:a |another |the |my |one more )?(?:take|it|now|me|vocals?|"
+                     r"\d+ bars)\b|\b(?:start|begin) recording\b|\bhit record\b")
 _RANK = re.compile(
-    r"\b(rank|compare|which|best|pick|choose)\b.*\btakes?\b|\btakes?\b.*\b(rank|compare|best)\b")
+    r"\b(rank|compare|which|best|pick|choose|score)\b.*\btakes?\b|"
+    r"\btakes?\b.*\b(rank|compare|best)\b")
+# Chords asked for under the melody heard ("ok harmonize it", "put chords under my humming"):
+# the composition stage's harmonizer reads only "harmonize ..." at the start of the message.
+_UNDER_IT = re.compile(
+    r"\b(?:harmoni[sz]e|chords? (?:under|to|for|with|on))\s+(?:it|that|this|(?:the|my) "
+    r"(?:melody|tune|hum\w*)|what i (?:hummed|sang))\b")
+# A recording named without its file ("can you transcribe my humming"): ask for the file.
+_AUDIO_WORDS = re.compile(
+    r"\b(transcrib\w*|recording|voice (?:memo|note)|hum(?:s|med|ming)?|sang|sung|singing|"
+    r"whistl\w*|strum\w*|audio|wav)\b")
 
 
 def what_is(text: str, stage: str) -> str:
@@ -65,13 +75,26 @@ def run(ctx: Ctx, parsed: Parsed, stage: str) -> Step | None:
     if parsed.intent not in ("answer", "question", "change", "tool", "define", "goto"):
         return None
     text = parsed.text
-    if stage == "recording" and not parsed.slots.path and _RECORD.search(text.lower()):
+    # the raw text and the reader's typo-corrected words ("recrod a take", "rnak my takes")
+    said = f"{text.lower()} | {' '.join(parsed.slots.words)}"
+    if stage == "recording" and not parsed.slots.path and parsed.intent in ("tool", "goto") \
+            and _RECORD.search(said):  # not "how do i record vocals?": that is advice
         return record_step(ctx, text)
     if parsed.intent == "goto" and not parsed.slots.path:
         return None  # "let's do recording": the coach moves; a file named with it is ours
     if not parsed.slots.path:
-        if _RANK.search(text.lower()) and ctx.song.takes:
-            return rank_step(ctx)
+        if _RANK.search(said) and (ctx.song.takes or parsed.intent == "tool"):
+            return rank_step(ctx)  # with fewer than two takes it asks for them
+        if parsed.intent == "tool" and ctx.song.melody and ctx.song.melody.notes and \
+                _UNDER_IT.search(said):
+            return harmonize_step(ctx)
+        named = {m.group(1) for m in _AUDIO_WORDS.finditer(said)}
+        if stage == "recording":
+            named.discard("recording")  # "im recording vocals with an sm58": the stage's word
+        if parsed.intent == "tool" and named:
+            return Step("Give me the recording's file: its path, like `hum.wav` or "
+                        "`~/Music/voice memo 3.wav` (WAV, FLAC, AIFF or OGG), relative to the "
+                        "folder you started the coach in.", keep_choices=True)
         return None
     path, exists = find_file(parsed.slots.path)
     if kind_of(path) not in ("audio", "compressed") and path.suffix.lower() not in (".ogg",):

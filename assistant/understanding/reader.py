@@ -33,6 +33,9 @@ _POLITE = re.compile(
 )
 _TAIL = re.compile(r"\s+(?:please|thanks|thank you|pls|plz|thx|mate|then|now)$")
 _CONTRAST = frozenset({"but", "though", "although", "actually", "except"})
+# A recording asked about ("what key is my recording in"): the audio tool's, not the sheet's
+_RECORDINGS = frozenset({"recording", "recordings", "memo", "hum", "humming", "hummed", "strum",
+                         "strumming", "audio"})
 _WHERE = frozenset({"in", "during", "for", "into", "through", "throughout", "from", "of"})
 _CHANGE_VALUES = frozenset({"key", "tempo", "meter", "length", "length_delta", "transpose",
                             "title", "number", "chords"})
@@ -85,9 +88,10 @@ def analyse(text: str, context: Context, lex: Lexicon) -> Analysis | None:
         # song (long lines, any vocabulary) do not pull on the other intents' weights
         return Analysis(raw, raw, [], [], {}, None, False, ["bias", "shape:lyrics"])
     fixed = fix_digits(raw)
-    path = _path_in(fixed)
-    # a file's name says nothing about the turn ("my mix.wav" is not the Mixing stage)
-    masked = fixed.replace(path, " filepath ") if path else fixed
+    path, named = _path_in(fixed)
+    # a file's name says nothing about the turn ("my mix.wav" is not the Mixing stage); the
+    # words before a bare name stay ("i hummed the melody hum.wav": hummed, melody)
+    masked = fixed.replace(named, " filepath ") if path else fixed
     words = correct_tokens(tokens(normalise(masked)), lex.speller, lex.phrases, lex.longest)
     cue = lex.cues.get(cue_phrase(words))
     mentions = tag(words, lex)
@@ -180,8 +184,9 @@ def read(text: str, context: Context, lex: Lexicon) -> Command:
     if asks and set(words) & {"key", "tempo", "bpm", "meter"} and set(words) & {
             "this", "it", "we", "song", "my", "our", "current"} and intent in (
             "define", "question", "tool") and "key" not in found and not any(
-            m.has("mode") for m in mentions):
-        intent = "status"  # "what key is this in?": the sheet says
+            m.has("mode") for m in mentions) and "path" not in found and not set(
+            words) & _RECORDINGS:
+        intent = "status"  # "what key is this in?": the sheet says (not of "my recording")
     if intent == "skip" and context.question == "genre":
         intent = "suggest"  # the genre question promises suggestions for "not sure"
     if intent == "tool" and "chords" in found and len(found["chords"]) >= 3 and not set(  # type: ignore[arg-type]
@@ -632,13 +637,40 @@ def _has_verb(words: list[str]) -> bool:
 _FOLDER = re.compile(r"(?:^|\s)(~?/[\w.\-/]+|\.{1,2}/[\w.\-/]*|~)(?=\s|$)")
 
 
-def _path_in(text: str) -> str:
-    """A file (a take, a mix: "takes/vocal 2.wav") or a folder ("~/songs", "./out")."""
+_QUOTED = re.compile(r"[\"'“‘`]([^\"'”’`\n]+?\.(?:" + V.FILE_SUFFIXES + r"))[\"'”’`]", re.I)
+_ROOT = re.compile(r"(?:^|\s)(?=(?:~|\.{1,2})?/)")
+# Words after which a bare file name starts: "what chords am i playing in strum.wav", "my
+# favourite song is fav.wav"; a name with spaces and none of these keeps its words (the
+# stage's find_file tries the text from each word on).
+_BEFORE_NAME = frozenset("""in is at from called named file was of on to into under here
+    heres here's its it's s as like with playing singing humming strumming transcribe hear
+    listen check analyse analyze use open load""".split())
+
+
+def _path_in(text: str) -> tuple[str, str]:
+    """A file (a take, a mix: "takes/vocal 2.wav") or a folder ("~/songs", "./out"), and
+    the part of the text that is only the file's name (masked before the words are read)."""
+    quoted = _QUOTED.search(text)
+    if quoted:  # "'~/Voice Memos/hum 2.wav'": spaces and all
+        return quoted.group(1).strip(), quoted.group(1)
     match = V._PATH.search(text)
     if match:
-        return match.group(1).strip()
+        path = match.group(1).strip()
+        root = [m.start() for m in _ROOT.finditer(path)]
+        if root:  # "singing the chorus idea ~/voice memo 3.m4a": from the ~ on
+            path = path[root[0]:].strip()
+            return path, path
+        words = path.split(" ")
+        slash = next((i for i, w in enumerate(words) if "/" in w), None)
+        if slash is not None:  # "check takes/vocal 2.wav": from the folder on
+            path = " ".join(words[slash:])
+            return path, path
+        cut = max((i + 1 for i, w in enumerate(words[:-1]) if w.lower() in _BEFORE_NAME),
+                  default=0)
+        path = " ".join(words[cut:])
+        return path, words[-1]
     folder = _FOLDER.search(text)
-    return folder.group(1) if folder else ""
+    return (folder.group(1), folder.group(1)) if folder else ("", "")
 
 
 def _mood_energy(lex: Lexicon, mood: str) -> int:

@@ -135,9 +135,8 @@ _LEN_MIN = re.compile(
     re.IGNORECASE,
 )
 _LEN_SEC = re.compile(r"\b(\d{2,3})\s*(?:seconds?|secs?)\b", re.IGNORECASE)  # not "808s", "90s"
-_PATH = re.compile(
-    r"((?:~|\.{1,2})?/?[\w.\-~/ ]*\.(?:mid|midi|wav|flac|aif|aiff|mp3|ogg|m4a))\b", re.IGNORECASE
-)
+FILE_SUFFIXES = "midi|mid|wave|wav|flac|aiff|aif|mp3|ogg|m4a"
+_PATH = re.compile(r"((?:~|\.{1,2})?/?[\w.\-~/ ]*\.(?:" + FILE_SUFFIXES + r"))\b", re.IGNORECASE)
 
 _DELTA = re.compile(
     r"\b(?:(a (?:little|tiny|touch|bit|tad)(?: bit)?|slightly|a little bit|somewhat|bit|"

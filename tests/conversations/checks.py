@@ -15,7 +15,9 @@ Each `tests/conversations/*.toml` holds `[[conversation]]` tables:
     expect = { moods_exclude = ["sad", "dark"] }
 
 `say` is typed as one line (plain chat: a line on stdin; TUI: key by key, then Enter; ""
-is a lone Enter). `{export}` in `say` is replaced by a fresh temporary folder (see `files`).
+is a lone Enter). `{export}` in `say` is replaced by a fresh temporary folder (see `files`);
+`{audio:hum}`, `{audio:clean-take}`, `{audio:flat-take}` by the path of a real sung WAV
+(`audio_file`).
 
 Run them: `pytest tests/test_conversations.py` (plain chat, in process through
 `assistant.cli.chat.plain_chat`, the loop of `coach chat --plain`),
@@ -667,7 +669,43 @@ def reading(text: str, before: Saved) -> str:
 
 
 def say_text(step: Step, export_dir: Path | None) -> str:
-    return step.say.replace("{export}", str(export_dir)) if export_dir else step.say
+    text = step.say.replace("{export}", str(export_dir)) if export_dir else step.say
+    return _AUDIO.sub(lambda m: str(audio_file(m.group(1))), text)
+
+
+# `{audio:NAME}` in `say`: a real recording, sung by FluidSynth as a voice (the audio-in
+# tests' tune: tests/audio_in_helpers.py), rendered once per test process; names with spaces
+# on purpose, as phone recordings have them.
+_AUDIO = re.compile(r"\{audio:([\w-]+)\}")
+_AUDIO_FILES: dict[str, Path] = {}
+
+
+def audio_file(name: str) -> Path:
+    """"hum": the tune hummed; "clean-take" / "flat-take": two takes of it, the second about
+    40 cents flat (ranked below the first)."""
+    if name in _AUDIO_FILES:
+        return _AUDIO_FILES[name]
+    import atexit
+    import shutil
+    import tempfile
+
+    import numpy as np
+
+    from tests.audio_in_helpers import TUNE, sung_wav
+
+    folder = Path(tempfile.mkdtemp(prefix="coach-audio-"))
+    atexit.register(shutil.rmtree, folder, True)
+    if name == "hum":
+        path = sung_wav(folder / "my hum.wav")
+    elif name == "clean-take":
+        path = sung_wav(folder / "clean take.wav", seed=1, jitter_ms=0.0)
+    elif name == "flat-take":
+        detune = list(np.random.default_rng(5).normal(-40, 10, len(TUNE)))
+        path = sung_wav(folder / "flat take.wav", seed=2, jitter_ms=0.0, detune=detune)
+    else:
+        raise KeyError(f"no audio fixture {name!r} (see checks.audio_file)")
+    _AUDIO_FILES[name] = path
+    return path
 
 
 def needs_export_dir(conversation: Conversation) -> bool:

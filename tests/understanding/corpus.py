@@ -16,7 +16,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 
 KINDS = ("stories", "feedback", "numbers", "instruments", "questions", "typos", "vibe",
-         "navigation", "music", "arrangement", "mixed", "lyrics")
+         "navigation", "music", "arrangement", "mixed", "lyrics", "audio")
 
 STAGES = ("conception", "composition", "arrangement", "recording", "editing", "mixing")
 
