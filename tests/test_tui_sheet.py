@@ -147,3 +147,26 @@ def test_the_tui_paints_before_anything_heavy_is_imported() -> None:
     heavy = ("pydantic", "music21", "sqlite_utils", "numpy", "mido", "fluidsynth",
              "markdown_it", "assistant.coach", "assistant.song", "assistant.kb.loader")
     assert not [name for name in heavy if name in loaded]
+
+
+def test_sheet_shows_what_was_made_and_brought() -> None:
+    """Section chords, the melody, lyrics, takes and a favourite song reach the panel and
+    `status`, a long name on a line of its own so the columns stay put."""
+    from assistant.song import LyricSection, Melody, Note, ReferenceSong, Take
+    from assistant.stages.summary import sheet_markdown
+
+    song = _song().model_copy(update={
+        "sections": [Section(name="Verse 1", bars=8, energy=2),
+                     Section(name="Chorus", bars=8, energy=5, progression=["bVI", "bVII", "i"])],
+        "melody": Melody(notes=[Note(pitch=64, start=0, duration=1)] * 3, source="hummed: hum.wav"),
+        "lyrics": [LyricSection(name="chorus", lines=["one line", "two lines"])],
+        "takes": [Take(path="/t/a.wav", score=60.0), Take(path="/t/b.wav", score=81.0)],
+        "reference": ReferenceSong(path="/m/fav.wav", tempo_bpm=92, key="E minor"),
+    })
+    plain = sheet_content(sheet_data(song), 32).plain
+    for text in ("Chorus chords", "F–G–Am", "3 notes (hummed", "chorus (2 lines)",
+                 "2; best b.wav (81)", "fav.wav: E minor, 92"):
+        assert text in plain, (text, plain)
+    assert all(len(row) <= 32 for row in plain.splitlines()), plain
+    status = sheet_markdown(song)
+    assert "- Chorus chords: F–G–Am (bVI bVII i)" in status and "- Takes: 2; best b.wav (81)" in status

@@ -83,6 +83,41 @@ def sheet_rows(song: Song, *, full: bool = False) -> list[tuple[str, str]]:
     return rows
 
 
+def work_rows(song: Song) -> list[tuple[str, str]]:
+    """What the user made or brought beyond the headline figures — section chords, the
+    melody, lyrics, takes, a favourite song — as (name, value) rows, only those present."""
+    from pathlib import PurePath
+
+    from assistant.stages.music import chord_line
+
+    rows: list[tuple[str, str]] = []
+    own: dict[str, str] = {}
+    for s in song.sections:
+        base = s.name.split()[0] if s.name.split() else s.name
+        if s.progression and s.progression != song.progression and base not in own:
+            own[base] = chord_line(s.progression, song.key)
+    for base, numerals in own.items():
+        rows.append((f"{base[:1].upper()}{base[1:]} chords", numerals))
+    line = next((m for m in (song.melody, song.motif) if m is not None and m.notes), None)
+    if line is not None:
+        what = "Melody" if line is song.melody else "Motif"
+        rows.append((what, f"{len(line.notes)} notes" + (f" ({line.source})" if line.source else "")))
+    if song.lyrics:
+        rows.append(("Lyrics", ", ".join(f"{s.name} ({len(s.lines)} lines)" for s in song.lyrics)))
+    if song.takes:
+        scored = [t for t in song.takes if t.score is not None]
+        best = max(scored, key=lambda t: t.score or 0.0) if scored else None
+        text = f"{len(song.takes)}"
+        if best is not None:
+            text += f"; best {PurePath(best.path).name} ({best.score:.0f})"
+        rows.append(("Takes", text))
+    ref = song.reference
+    if ref is not None:
+        facts = [f for f in (ref.key, f"{ref.tempo_bpm:.0f} bpm" if ref.tempo_bpm else "") if f]
+        rows.append(("Favourite", PurePath(ref.path).name + (f": {', '.join(facts)}" if facts else "")))
+    return rows
+
+
 def sheet_markdown(song: Song) -> str:
     """The Song sheet so far, for `status`."""
     lines = [f"**{song.title}**", ""]
@@ -92,6 +127,7 @@ def sheet_markdown(song: Song) -> str:
         for s in song.sections:
             inst = "" if s.instruments is None else f" — {', '.join(s.instruments) or 'silence'}"
             lines.append(f"  - {s.name} · {s.bars} bars · energy {s.energy}/5{inst}")
+    lines += [f"- {name}: {value}" for name, value in work_rows(song)]
     if song.instrumentation:
         lines.append("- Line-up: " + ", ".join(i.name for i in song.instrumentation))
     if song.recording.sources:

@@ -98,7 +98,9 @@ def sheet_data(song: Song) -> SheetData:
         total = f"{song.total_bars} bars"
         if song.tempo:
             total += f" · {_clock(song.duration_s())}"
-    extra: list[tuple[str, str]] = []
+    from assistant.stages.summary import work_rows
+
+    extra: list[tuple[str, str]] = list(work_rows(song))
     if song.recording.sources:
         rec = song.recording
         extra.append(
@@ -214,6 +216,9 @@ def sheet_content(data: SheetData, width: int) -> Content:
         lines.append(Content(""))
         field_line("Parts", data.instruments, rows=3)
     for label, value in data.extra:
+        if len(label) >= LABEL_WIDTH:  # a long name gets its own line ("Chorus chords")
+            lines.append(Content.styled(_fit(label, width), "$text-muted"))
+            label = ""
         field_line(label, value, rows=2)
     return Content("\n").join(lines)
 
