@@ -222,3 +222,17 @@ def test_the_parsed_model_is_cached_and_a_changed_file_is_read_again(tmp_path: P
     assert nextchord._read_cached(path) is None  # stale: the file changed
     assert nextchord.load_model(path).weights["long"][0] == 9.5 != first.weights["long"][0]
     nextchord._load.cache_clear()
+
+
+@pytest.mark.parametrize("question", ["what chords should the bridge have?",
+                                      "which progression would work for the bridge"])
+def test_asked_in_arrangement_the_bridge_gets_chords_not_a_definition(kb: Knowledge,
+                                                                       question: str) -> None:
+    coach = Coach(knowledge=kb, seed=0)
+    coach.start()
+    for text in ("happy pop song", "1", "1", "next"):
+        coach.handle(text)
+    assert coach.stage == "arrangement"
+    reply = coach.handle(question)
+    assert reply.text.startswith("A bridge after your verse"), reply.text
+    assert len(reply.options) == 3 and all(o.label.startswith("Bridge: ") for o in reply.options)

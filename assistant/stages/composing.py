@@ -59,7 +59,9 @@ _SECTION_CHORDS = re.compile(
     r"|\b(?:chords|progression)\s+(?:for|in|of)\s+(?:the\s+|a\s+|my\s+)?"
     r"(?P<b>chorus|bridge|pre-?chorus)\b"
     r"|\bwhat\s+(?:should|could|would|can)\s+(?:the|my)\s+(?P<c>chorus|bridge|pre-?chorus)\s+"
-    r"(?:be|play|do)\b")
+    r"(?:be|play|do)\b"
+    r"|\b(?:what|which)\s+(?:chords|progression)\b(?:\s+\S+){0,4}?\s+(?:the|my|a)\s+"
+    r"(?P<d>chorus|bridge|pre-?chorus)\b")
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -269,7 +271,7 @@ def act_next_chord(ctx: Ctx, argument: str) -> Step:
     from assistant.errors import CoachError
 
     try:
-        key = ctx.song.key or Key.model_validate({"tonic": tonic, "mode": mode})
+        key = ctx.song.key or Key(tonic=tonic, mode=mode)  # type: ignore[arg-type]  # a bad mode: ValueError
     except ValueError:
         key = Key(tonic="C", mode="major")
 
