@@ -66,6 +66,10 @@ def features(words: Sequence[str], mentions: Sequence[Mention], values: Sequence
         for sense in mention.senses:
             kinds.add(sense.type)
             feats.add(f"has:{sense.type}")
+            if sense.type == "term":
+                # which term: "rank the takes" is the takes tool, "condenser or dynamic mic?"
+                # a question about gear, though both read "<term>"
+                feats.add(f"term:{sense.value}")
             if mention.polarity < 0:
                 feats.add(f"neg:{sense.type}")
         if mention.excess:

@@ -660,6 +660,7 @@ def _path_in(text: str) -> tuple[str, str]:
         if root:  # "singing the chorus idea ~/voice memo 3.m4a": from the ~ on
             path = path[root[0]:].strip()
             return path, path
+        path = path.rsplit(". ", 1)[-1]  # "I sang it. voicememo.wav": the sentence ended
         words = path.split(" ")
         slash = next((i for i, w in enumerate(words) if "/" in w), None)
         if slash is not None:  # "check takes/vocal 2.wav": from the folder on
