@@ -1,7 +1,8 @@
 """Read any audio file the coach accepts into one mono float32 signal at the rate asked for.
 
 Takes are phone recordings: any channel count (mixed down), any rate from 8 kHz up
-(resampled with soxr), WAV/FLAC/AIFF/OGG. Problems are one line (`FileProblem`
+(resampled with soxr), WAV/FLAC/AIFF/OGG/MP3 through libsndfile, and what phones record
+(M4A/AAC, AMR, Opus…) through PyAV. Problems are one line (`FileProblem`
 or `BadInput`, exit 2) before any work starts; non-finite samples are zeroed with a note.
 """
 
@@ -64,8 +65,10 @@ def load_mono(path: str | Path, sr: int = 22050, max_seconds: float = MAX_SECOND
         info = sf.info(str(path))
     except Exception as error:  # soundfile raises its own RuntimeError subclasses
         reason = str(error).split(":")[-1].strip() or "unknown format"
-        raise FileProblem(f"{path} is not audio the coach can read (WAV, FLAC, AIFF, OGG): "
-                          f"{reason}") from None
+        if path.suffix.lower() in COMPRESSED:  # a phone's voice memo: M4A/AAC, AMR, Opus…
+            return _decode_compressed(path, sr, max_seconds)
+        raise FileProblem(f"{path} is not audio the coach can read (WAV, FLAC, AIFF, OGG, "
+                          f"MP3, M4A): {reason}") from None
     if info.frames <= 0 or info.samplerate <= 0:
         raise FileProblem(f"{path} holds no audio samples")
     if info.samplerate < 8000:
@@ -104,6 +107,62 @@ def load_mono(path: str | Path, sr: int = 22050, max_seconds: float = MAX_SECOND
     samples = _resample(samples, int(info.samplerate), sr)
     return Clip(samples=np.ascontiguousarray(samples, dtype=np.float32), sr=sr, path=str(path),
                 source_sr=int(info.samplerate), source_channels=int(info.channels), notes=notes)
+
+
+COMPRESSED = frozenset({".m4a", ".mp4", ".aac", ".3gp", ".3ga", ".amr", ".opus", ".webm",
+                        ".wma", ".caf", ".mov"})
+"""What phones record into that libsndfile does not read; PyAV (FFmpeg's decoders, bundled in
+its wheel) decodes them. MP3 and OGG need no help: libsndfile reads them."""
+
+
+def _decode_compressed(path: Path, sr: int, max_seconds: float) -> Clip:
+    """A compressed recording decoded by PyAV, mixed to mono and resampled by FFmpeg."""
+    try:
+        import av
+    except ImportError:
+        raise FileProblem(f"{path} is a compressed recording the coach cannot decode here: "
+                          "`pip install av` adds the decoders, or export it as WAV") from None
+    parts: list[np.ndarray] = []
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.audio:
+                raise FileProblem(f"{path} has no sound in it (no audio stream)")
+            stream = container.streams.audio[0]
+            source_sr = int(stream.sample_rate or 0)
+            channels = int(stream.channels or 1)
+            if 0 < source_sr < 8000:
+                raise BadInput(f"{path}: sample rate {source_sr} Hz is too low to hear pitch "
+                               "(8 kHz at least)")
+            if container.duration and container.duration / 1e6 > max_seconds:
+                raise BadInput(f"{path} is {container.duration / 6e7:.0f} minutes long: the coach "
+                               f"listens to takes and songs up to {max_seconds / 60:.0f} "
+                               "minutes; trim it first")
+            resampler = av.AudioResampler(format="flt", layout="mono", rate=sr)
+            for frame in container.decode(audio=0):
+                for out in resampler.resample(frame):
+                    parts.append(out.to_ndarray().reshape(-1))
+            for out in resampler.resample(None):
+                parts.append(out.to_ndarray().reshape(-1))
+    except (FileProblem, BadInput):
+        raise
+    except Exception as error:  # FFmpeg's errors: a truncated or foreign file
+        if isinstance(error, (KeyboardInterrupt, MemoryError)):
+            raise
+        raise FileProblem(f"{path} cannot be decoded: {error}") from None
+    samples = np.concatenate(parts).astype(np.float32) if parts else np.zeros(0, np.float32)
+    notes: list[str] = []
+    finite = np.isfinite(samples)
+    if not finite.all():
+        notes.append(f"{int((~finite).sum())} samples were not numbers and were treated as silence")
+        samples = np.where(finite, samples, np.float32(0.0))
+    if len(samples) < MIN_SECONDS * sr:
+        raise BadInput(f"{path} is only {len(samples) / sr * 1000:.0f} ms long: too short to "
+                       "hear anything")
+    if len(samples) > max_seconds * sr:
+        raise BadInput(f"{path} is {len(samples) / sr / 60:.0f} minutes long: the coach listens "
+                       f"to takes and songs up to {max_seconds / 60:.0f} minutes; trim it first")
+    return Clip(samples=np.ascontiguousarray(samples), sr=sr, path=str(path),
+                source_sr=source_sr or sr, source_channels=channels, notes=notes)
 
 
 def from_array(samples: np.ndarray, source_sr: int, sr: int = 22050) -> Clip:

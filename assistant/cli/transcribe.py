@@ -71,11 +71,17 @@ def run(args: argparse.Namespace) -> int:
     grid = f"{result.grid_tempo:g} bpm grid" if result.grid_tempo else "no grid"
     print(f"Heard {result.summary()} ({result.meter}, {grid}); tuning "
           f"{result.tuning_cents:+.0f} cents")
+    from assistant.song import meter_parts
+
+    num, den = meter_parts(result.meter)
+    bar_beats = num * 4 / den
     for note in result.notes:
-        beats = f"beat {note.start_beats:g} for {note.duration_beats:g}" \
-            if note.start_beats is not None else ""
+        beats = ""
+        if note.start_beats is not None:  # counted as musicians count: bar 1 beat 1
+            bar, beat = divmod(note.start_beats, bar_beats)
+            beats = f"bar {int(bar) + 1} beat {beat + 1:g} for {note.duration_beats:g}"
         print(f"  {note.onset_s:7.2f} s  {theory.note_name(note.pitch, result.key):<4} "
-              f"{note.duration_s:5.2f} s  {beats:<18} confidence {note.confidence:.2f}")
+              f"{note.duration_s:5.2f} s  {beats:<24} confidence {note.confidence:.2f}")
     for warning in result.notes_said:
         print(f"note: {warning}")
     if args.output:

@@ -93,22 +93,21 @@ def run(ctx: Ctx, parsed: Parsed, stage: str) -> Step | None:
             named.discard("recording")  # "im recording vocals with an sm58": the stage's word
         if parsed.intent == "tool" and named:
             return Step("Give me the recording's file: its path, like `hum.wav` or "
-                        "`~/Music/voice memo 3.wav` (WAV, FLAC, AIFF or OGG), relative to the "
-                        "folder you started the coach in.", keep_choices=True)
+                        "`~/Music/voice memo 3.m4a` (WAV, FLAC, AIFF, OGG, MP3 or M4A), "
+                        "relative to the folder you started the coach in.", keep_choices=True)
         return None
     path, exists = find_file(parsed.slots.path)
-    if kind_of(path) not in ("audio", "compressed") and path.suffix.lower() not in (".ogg",):
+    if kind_of(path) not in ("audio", "compressed"):
         return None
     if not exists:
-        return Step(f"I can't find `{path}`. Give the path of the recording (WAV, FLAC, AIFF "
-                    "or OGG), relative to the folder you started the coach in.",
-                    keep_choices=True)
-    if kind_of(path) == "compressed" and path.suffix.lower() != ".ogg":
-        return Step(f"`{path.name}` is compressed audio (MP3/M4A): export it as WAV or FLAC "
-                    "and give me that file.", keep_choices=True)
+        return Step(f"I can't find `{path}`. Give the path of the recording (WAV, FLAC, AIFF, "
+                    "OGG, MP3 or a phone's M4A), relative to the folder you started the coach "
+                    "in.", keep_choices=True)
     kind = what_is(text, stage)
     if kind == "take":
         return None  # Recording's take check keeps it (stages/recording.py)
+    # a hummed tune, a strummed idea or a favourite song may be a phone's M4A or an MP3:
+    # audio_in decodes those (the level checks of takes and mixes still want WAV/FLAC)
     if kind == "chords":
         return chords_step(ctx, path)
     if kind == "reference":

@@ -15,7 +15,10 @@ from pathlib import Path
 
 AUDIO_SUFFIXES = (".wav", ".wave", ".flac", ".aif", ".aiff")
 MIDI_SUFFIXES = (".mid", ".midi")
-OTHER_AUDIO = (".mp3", ".ogg", ".m4a")
+OTHER_AUDIO = (".mp3", ".ogg", ".m4a", ".mp4", ".aac", ".3gp", ".3ga", ".amr", ".opus", ".webm",
+               ".wma", ".caf")
+"""Compressed or phone formats: heard by audio_in (melodies, chords, favourite songs), not
+measured by the level checks (loudness and clipping want the file as recorded)."""
 
 
 def find_file(text: str) -> tuple[Path, bool]:
@@ -34,7 +37,7 @@ def find_file(text: str) -> tuple[Path, bool]:
 
 
 def kind_of(path: Path) -> str:
-    """"audio", "midi", "compressed" (MP3 and friends: not measurable here) or "other"."""
+    """"audio", "midi", "compressed" (MP3, M4A and friends) or "other"."""
     suffix = path.suffix.lower()
     if suffix in AUDIO_SUFFIXES:
         return "audio"
