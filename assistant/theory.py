@@ -324,7 +324,7 @@ def _parse_key_cached(text: str) -> tuple[str, Mode]:
 def parse_key(text: str | Key) -> Key:
     """"A minor", "Am", "a", "F# major", "F#", "Bb", "D dorian", "c# phrygian", "Gb:maj" -> Key."""
     if isinstance(text, Key):
-        return text.model_copy()
+        return text  # immutable: nothing to copy
     if not isinstance(text, str):
         raise BadInput(f"unknown key {text!r}: {_KEY_HELP}")
     tonic, mode = _parse_key_cached(text)

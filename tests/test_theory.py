@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -96,10 +97,13 @@ def test_parse_key(text: str, tonic: str, mode: str) -> None:
     assert (key.tonic, key.mode) == (tonic, mode)
 
 
-def test_parse_key_returns_independent_objects() -> None:
+def test_parse_key_results_cannot_be_changed() -> None:
     first = theory.parse_key("A minor")
-    first.mode = "dorian"  # a caller mutating its Key must not poison the cache
+    with pytest.raises(dataclasses.FrozenInstanceError):  # so no caller can poison the cache
+        first.mode = "dorian"  # type: ignore[misc]
     assert theory.parse_key("A minor").mode == "minor"
+    with pytest.raises(ValueError, match="H"):
+        Key(tonic="H")
 
 
 @pytest.mark.parametrize(("tonic", "mode"), MODAL_KEYS)
