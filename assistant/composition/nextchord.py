@@ -573,10 +573,11 @@ def suggest_classes(
     hist = [c for i, c in enumerate(classes) if i == 0 or c != classes[i - 1]]
     ranked = model.rank(hist, key.mode, choice)[:top]
     minor = key.mode in MINOR_FAMILY
+    moves = model.moves  # once: each look-up checks the knowledge files' stamp
     out = []
     for item in ranked:
         probability = math.floor(item.probability * 1000) / 1000  # rounding down keeps sum <= 1
-        why, rule_ids = _why(model, hist, item, key, choice)
+        why, rule_ids = _why(model, moves, hist, item, key, choice)
         out.append(Suggestion(
             symbol=symbol_of(item.chord, key, minor),
             numeral=_display(item.chord, key),
@@ -593,12 +594,11 @@ def _display(chord: ChordClass, key: Key) -> str:
     return display_numeral(chord, key.mode in MINOR_FAMILY)
 
 
-def _why(model: NextChordModel, hist: list[ChordClass], item: Ranked, key: Key,
-         genre: GenreChoice) -> tuple[str, tuple[str, ...]]:
+def _why(model: NextChordModel, moves: tuple[Move, ...], hist: list[ChordClass], item: Ranked,
+         key: Key, genre: GenreChoice) -> tuple[str, tuple[str, ...]]:
     """At most two reasons, and the ids of the rules they come from: the theory rule for the
     move (or, without one, how often the reference songs make it), the song's own history
     when it backs the chord, and the colour of a chord from outside the key."""
-    moves = model.moves
     move, colour = explain(hist, item.chord, key.mode, genre.name, moves)
     current, target = _display(hist[-1], key), _display(item.chord, key)
     # (reason, the id of the rule it comes from, if one does)
