@@ -342,7 +342,8 @@ _WORD_NUM = (r"(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|first|s
 _OPTION = re.compile(
     rf"\b(?:option|number|no\.?|#|choice|pick|take|with)\s*(?:the\s+)?{_WORD_NUM}\b"
     rf"|\bthe\s+{_WORD_NUM}(?:\s+one|\s+option)?\b"
-    rf"|^{_WORD_NUM}(?=\s*(?:$|but\b|and\b|,|please\b|pls\b|then\b|i guess\b|!|\.|one\b))"
+    rf"|^{_WORD_NUM}(?=\s*(?:$|but\b|and\b(?!\s+(?:a\s+)?half\b)|,|please\b|pls\b|then\b|"
+    rf"i guess\b|!|\.|one\b))"  # not "2 and a half minutes": a length
 )
 
 
