@@ -96,18 +96,23 @@ def is_midi_path(text: str) -> bool:
     return text.strip().lower().endswith(MIDI_SUFFIXES)
 
 
-def read_midi(path: Path) -> tuple[list[TypedNote], str | None]:
-    """The top line of a MIDI file's notes (drums skipped) in beats, and its meter if the
-    file has a time signature."""
+def open_midi(path: str | Path):  # type: ignore[no-untyped-def]  # mido is untyped
+    """The MIDI file parsed by mido; a missing or broken file is one line (exit 2)."""
     import mido
 
     path = Path(path).expanduser()
     if not path.is_file():
         raise FileProblem(f"cannot read {path}: no such file")
     try:
-        midi = mido.MidiFile(str(path))
+        return mido.MidiFile(str(path))
     except (OSError, EOFError, ValueError, KeyError, IndexError) as error:
         raise FileProblem(f"cannot read {path}: not a valid MIDI file ({error})") from error
+
+
+def read_midi(path: Path) -> tuple[list[TypedNote], str | None]:
+    """The top line of a MIDI file's notes (drums skipped) in beats, and its meter if the
+    file has a time signature."""
+    midi = open_midi(path)
     tpb = midi.ticks_per_beat or 480
     meter: str | None = None
     notes: list[Note] = []

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from assistant.errors import BadInput, FileProblem
+from assistant.errors import BadInput
 from assistant.lyrics.prosody import NoteSpan
 from assistant.song import Song
 
@@ -31,15 +31,9 @@ def from_midi(path: str | Path) -> tuple[dict[str, list[NoteSpan]], float, bool]
     """Section name (lower case) -> the melody's notes there, timed from the section start;
     "" -> the notes of the first section with notes (or of the whole file without markers).
     Also the bar length in beats and whether the meter is compound."""
-    import mido
+    from assistant.composition.notes import open_midi
 
-    path = Path(path).expanduser()
-    if not path.is_file():
-        raise FileProblem(f"cannot read {path}: no such file")
-    try:
-        midi = mido.MidiFile(str(path))
-    except (OSError, ValueError, EOFError, KeyError, IndexError) as error:
-        raise BadInput(f"{path.name} is not a MIDI file mido can read ({error})") from None
+    midi = open_midi(path)
     tpb = midi.ticks_per_beat or 480
     meter = "4/4"
     markers: list[tuple[float, str]] = []
@@ -68,7 +62,7 @@ def from_midi(path: str | Path) -> tuple[dict[str, list[NoteSpan]], float, bool]
         if notes:
             tracks.append((name, sorted(notes), lyrics))
     if not tracks:
-        raise BadInput(f"{path.name} has no melody notes (no pitched notes outside the drums)")
+        raise BadInput(f"{Path(path).name} has no melody notes (no pitched notes outside the drums)")
     bar_beats, compound = meter_of(meter) if re.match(r"^\d+/\d+$", meter) else (4.0, False)
     melody = _melody_track(tracks)
     out: dict[str, list[NoteSpan]] = {}
