@@ -152,3 +152,22 @@ def test_one_bridge_and_whole_phrases_in_the_shape_offered() -> None:
     assert all(a[0].split()[0] != b[0].split()[0] for a, b in zip(shape, shape[1:], strict=False)), shape
     assert shape_text(ref) == ("intro 4 \u00b7 verse 16 \u00b7 chorus 8 \u00b7 verse 16 \u00b7 chorus 8"
                                " \u00b7 bridge 8 \u00b7 verse 4 \u00b7 chorus 8 \u00b7 outro 4 at 100 bpm")
+
+
+def test_bars_before_the_first_downbeat_found_count() -> None:
+    """The tracker found its first downbeat at 5 s, but the music starts at 1 s: the bars at
+    3 s and 1 s count too, so phrases are counted from the song's first bar; with silence
+    until 5 s nothing is added in front of the music."""
+    from types import SimpleNamespace
+
+    from assistant.audio_in import sections
+
+    hop, sr = 512, 22050
+    times = np.arange(0, 20.0, hop / sr)
+    down = np.arange(5.0, 19.0, 2.0)
+    playing = SimpleNamespace(rms=(times >= 1.0).astype(float), hop=hop, sr=sr)
+    found = sections.with_first_bar(playing, down)  # type: ignore[arg-type]
+    assert np.allclose(found[:3], [1.0, 3.0, 5.0]) and np.all(np.diff(found) > 0)
+    silent = SimpleNamespace(rms=(times >= 5.0).astype(float), hop=hop, sr=sr)
+    late = sections.with_first_bar(silent, down)  # type: ignore[arg-type]
+    assert late[0] >= 5.0 - sections.PICKUP_BAR * 2.0 - 1e-9 and np.allclose(late[-len(down):], down)
