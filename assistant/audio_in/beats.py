@@ -205,7 +205,9 @@ def downbeat_phase(f: Features, frames: np.ndarray) -> tuple[int, float]:
     bass_onset = np.maximum(0.0, np.diff(bass_energy, prepend=bass_energy[0]))
     hits = np.array([bass_onset[max(0, b - 2):b + 3].max() for b in frames])
     score = change / (change.mean() + 1e-9) + 0.5 * hits / (hits.mean() + 1e-9)
-    totals = np.array([score[p::BEATS_PER_BAR].mean() for p in range(BEATS_PER_BAR)])
+    # fewer beats than a bar (a very short take): a phase with no beat scores nothing
+    totals = np.array([score[p::BEATS_PER_BAR].mean() if p < len(score) else 0.0
+                       for p in range(BEATS_PER_BAR)])
     order = np.sort(totals)[::-1]
     confidence = float(np.clip((order[0] - order[1]) / (order[0] + 1e-9) * 4.0, 0.0, 1.0))
     return int(np.argmax(totals)), confidence
