@@ -171,3 +171,21 @@ def test_bars_before_the_first_downbeat_found_count() -> None:
     silent = SimpleNamespace(rms=(times >= 5.0).astype(float), hop=hop, sr=sr)
     late = sections.with_first_bar(silent, down)  # type: ignore[arg-type]
     assert late[0] >= 5.0 - sections.PICKUP_BAR * 2.0 - 1e-9 and np.allclose(late[-len(down):], down)
+
+
+def test_a_held_tone_named_as_a_favourite_song_is_one_line(tmp_path: Path) -> None:
+    """Two seconds of one tone has at most one beat: the beat tracker used to fail on it
+    (ValueError: the chat's safety net answered); now it is the one-line answer."""
+    from test_stage_tools import clean_take
+
+    tone = clean_take(tmp_path / "tone.wav")
+    coach = Coach(knowledge=knowledge(), seed=0)
+    coach.start()
+    for text in ("happy pop song", "1", "1", "next"):
+        coach.handle(text)
+    reply = coach.handle(f"my favourite song is {tone}")
+    assert "tripped me up" not in reply.text
+    assert "no steady beat" in reply.text, reply.text
+    out = subprocess.run([sys.executable, "-m", "assistant", "chords", str(tone)],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2 and out.stderr.strip().count("\n") == 0, out.stderr

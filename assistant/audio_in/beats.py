@@ -161,9 +161,10 @@ def track(f: Features, start_bpm: float | None = None) -> Beats:
     harmony_s = harmonic_period(f.chroma + f.bass, fps) if USE_HARMONY else None
     tempo = estimate_tempo(f.onset, fps, start_bpm or START_BPM, harmony_s)
     frames = dp_beats(f.onset, fps, tempo)
-    if len(frames) < 2:
+    if len(frames) >= 2:
+        frames = on_the_beat(f, frames)
+    if len(frames) < 2:  # a held tone, a very short take: no beat to follow
         return Beats(tempo, frames / fps, np.zeros(0), 0, 0.0)
-    frames = on_the_beat(f, frames)
     beats_s = frames / fps
     tempo = 60.0 / float(np.median(np.diff(beats_s)))
     phase, confidence = downbeat_phase(f, frames)
