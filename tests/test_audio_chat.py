@@ -76,10 +76,15 @@ def test_takes_kept_and_ranked_in_recording(tmp_path: Path) -> None:
                     detune=list(rng.normal(-40, 10, len(TUNE))))
     coach = _coach()
     coach.handle("let's do recording")
+    gear = coach.handle("which mic is best for vocal takes?")  # advice, not a ranking
+    assert "at least two takes" not in gear.text, gear.text
+    early = coach.handle("rank em")  # no takes yet: asked for, not taken as what to record
+    assert "at least two takes" in early.text and not coach.song.recording.sources, early.text
     coach.handle(f"{flat}")
     reply = coach.handle(f"{clean}")
     assert [Path(t.path).name for t in coach.song.takes] == ["take2.wav", "take1.wav"]
     assert any(o.label == "Rank the 2 takes" for o in reply.options), reply.text
+    assert "best first" in coach.handle("rank em").text
     reply = coach.handle("rank my takes")
     assert "best first" in reply.text, reply.text
     first = re.search(r"1\. \*\*(\S+)\*\*", reply.text)

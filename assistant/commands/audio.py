@@ -39,7 +39,8 @@ _RECORD = re.compile(r"\brecord (?:a |another |the |my |one more )?(?:take|it|no
                      r"\d+ bars)\b|\b(?:start|begin) recording\b|\bhit record\b")
 _RANK = re.compile(
     r"\b(rank|compare|which|best|pick|choose|score)\b.*\btakes?\b|"
-    r"\btakes?\b.*\b(rank|compare|best)\b")
+    r"\btakes?\b.*\b(rank|compare|best)\b|"
+    r"\b(rank|compare)\s+(em|'em|them|these|those|all)\b")  # "rank em": the takes, in Recording
 # Chords asked for under the melody heard ("ok harmonize it", "put chords under my humming"):
 # the composition stage's harmonizer reads only "harmonize ..." at the start of the message.
 _UNDER_IT = re.compile(
@@ -83,7 +84,9 @@ def run(ctx: Ctx, parsed: Parsed, stage: str) -> Step | None:
     if parsed.intent == "goto" and not parsed.slots.path:
         return None  # "let's do recording": the coach moves; a file named with it is ours
     if not parsed.slots.path:
-        if _RANK.search(said) and (ctx.song.takes or parsed.intent == "tool"):
+        gear = re.search(r"\b(?:mics?|microphones?|interfaces?|preamps?|headphones)\b", said)
+        if _RANK.search(said) and not gear and (ctx.song.takes or parsed.intent == "tool" or (
+                stage == "recording" and re.search(r"\b(?:rank|compare)\b", said))):
             return rank_step(ctx)  # with fewer than two takes it asks for them
         if parsed.intent == "tool" and ctx.song.melody and ctx.song.melody.notes and \
                 _UNDER_IT.search(said):
