@@ -208,3 +208,18 @@ def test_lyric_events_ride_on_the_melody_in_song_mid() -> None:
         elif msg.type == "lyrics":
             lyric_ticks.append(now)
     assert set(lyric_ticks) <= ons and min(lyric_ticks) >= 4 * 4 * midi.ticks_per_beat
+
+
+def test_rhyme_lists_leave_out_names_places_and_abbreviations() -> None:
+    """CMU's dictionary holds names and places; a songwriter asking for rhymes wants words
+    ("rome", "jerome", "spain", "ukraine", "bart" used to lead the lists)."""
+    from assistant.lyrics.dictionary import load
+    from assistant.lyrics.rhyme import rhymes_for
+
+    d = load()
+    home, rain, heart = (rhymes_for(w, d) for w in ("home", "rain", "heart"))
+    offered = set(home.perfect + home.multi + rain.perfect + rain.multi + heart.perfect)
+    assert not offered & {"rome", "jerome", "spain", "ukraine", "bart"}, offered
+    assert {"dome", "foam", "pain", "train", "part", "start"} <= offered
+    assert "i'm" in rhymes_for("time", d).perfect  # contractions are words
+    assert "july" in rhymes_for("night", d).near  # months stay: songs rhyme on them

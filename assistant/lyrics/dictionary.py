@@ -62,8 +62,12 @@ class Dictionary:
 
         rhymes: dict[str, list[str]] = {}
         vowels: dict[str, list[str]] = {}
-        # only common words: "rhymes for home" should not start with "boehm"
+        # only common words: "rhymes for home" should not start with "boehm" — and not
+        # names, places or abbreviations ("jerome", "spain", "gov"): rhyme_exclusions.txt
+        left_out = _exclusions()
         for word in sorted(self.rank, key=self.rank.__getitem__):
+            if word in left_out or (len(word) == 1 and word not in ("a", "i")):
+                continue
             for phones in self.words.get(word, ())[:1]:
                 part = rhyming_part(phones)
                 rhymes.setdefault(part, []).append(word)
@@ -85,7 +89,22 @@ def _cmudict_path() -> Path:
 
 
 def _words_path() -> Path:
-    return Path(__file__).resolve().parent.parent.parent / "knowledge" / "words_en.txt"
+    from assistant import paths
+
+    return paths.shipped_knowledge_dir() / "words_en.txt"
+
+
+def _exclusions() -> frozenset[str]:
+    """Common words rhyme lists leave out (tools/build_rhyme_exclusions.py); none if the file
+    is missing — the lists are then only noisier."""
+    from assistant import paths
+
+    try:
+        text = (paths.shipped_knowledge_dir() / "rhyme_exclusions.txt").read_text(encoding="utf-8")
+    except OSError:
+        return frozenset()
+    return frozenset(line.strip() for line in text.splitlines()
+                     if line.strip() and not line.startswith("#"))
 
 
 def parse(text: str) -> dict[str, tuple[str, ...]]:
