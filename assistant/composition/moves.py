@@ -118,65 +118,34 @@ SLICE_FORMAT = 1
 def _default_moves() -> tuple[Move, ...]:
     """The default knowledge base's moves: from the cached slice while it matches every
     knowledge file and the code that validates them, else from `knowledge()` (validated)."""
-    import sys
+    import marshal
 
-    from assistant.kb.files import default_dirs, fingerprint, knowledge_files, validating_code
+    from assistant.kb.files import (
+        default_dirs,
+        knowledge_files,
+        knowledge_stamp,
+        read_cache,
+        write_cache,
+    )
 
-    files = knowledge_files(default_dirs())
-    stamp = (f"coach-moves {SLICE_FORMAT} {' '.join(sys.version.split())} "
-             f"{fingerprint([*files, *validating_code(), *_pydantic_version_file()])}")
+    stamp = f"coach-moves {SLICE_FORMAT} {knowledge_stamp(knowledge_files(default_dirs()))}"
     if stamp not in _BY_STAMP:
-        rules = _read_slice(stamp)
+        rules = read_cache(_slice_path(), stamp,
+                           lambda blob: [MoveRule(*row) for row in marshal.loads(blob)])
         if rules is None:
             from assistant.kb.loader import knowledge
 
             rules = rules_of(knowledge())
-            _write_slice(stamp, rules)
+            write_cache(_slice_path(), stamp, marshal.dumps([astuple(r) for r in rules]))
         _BY_STAMP.clear()  # one knowledge base at a time: a changed file replaces it
         _BY_STAMP[stamp] = tuple(move_of(rule) for rule in rules)
     return _BY_STAMP[stamp]
-
-
-def _pydantic_version_file() -> list[Path]:
-    """pydantic's version file: another pydantic may validate differently (found, not
-    imported: importing pydantic is what the slice saves)."""
-    from importlib.util import find_spec
-    from pathlib import Path
-
-    spec = find_spec("pydantic")
-    return [Path(spec.origin).parent / "version.py"] if spec and spec.origin else []
 
 
 def _slice_path() -> Path:
     from assistant import paths
 
     return paths.cache_dir() / "chord_moves.marshal"
-
-
-def _read_slice(stamp: str) -> list[MoveRule] | None:
-    import marshal
-
-    header = (stamp + "\n").encode()
-    try:
-        blob = _slice_path().read_bytes()
-        if blob.startswith(header):
-            return [MoveRule(*row) for row in marshal.loads(blob[len(header):])]
-    except Exception:  # missing, stale, another Python or damaged: validate again
-        return None
-    return None
-
-
-def _write_slice(stamp: str, rules: list[MoveRule]) -> None:
-    import marshal
-
-    try:
-        from assistant import fileio
-
-        _slice_path().parent.mkdir(parents=True, exist_ok=True)
-        fileio.write_bytes(_slice_path(), (stamp + "\n").encode()
-                           + marshal.dumps([astuple(rule) for rule in rules]))
-    except Exception:  # a cache that cannot be written only costs time
-        pass
 
 
 def _diatonic_classes(mode: str) -> frozenset[ChordClass]:

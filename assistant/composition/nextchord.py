@@ -23,8 +23,10 @@ Pure Python: `coach next-chord` never imports numpy or music21.
 from __future__ import annotations
 
 import json
+import marshal
 import math
 from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -43,6 +45,7 @@ from assistant.composition.chords import (
 )
 from assistant.composition.moves import Move, diatonic, explain, load_moves, norm_genre, rule_prior
 from assistant.errors import BadInput, KnowledgeError
+from assistant.kb.files import read_cache, write_cache
 from assistant.keys import Key
 
 MODEL_FILE = "next_chord.json"
@@ -463,42 +466,27 @@ def _cache_file(path: Path) -> Path:
     return paths.cache_dir() / f"{path.stem}.marshal"
 
 
-def _cache_header(path: Path) -> bytes:
+def _cache_stamp(path: Path) -> str:
     import sys
 
     stat = path.stat()
     return (f"coach-next-chord {CACHE_FORMAT} {path.resolve()} {stat.st_size} "
-            f"{stat.st_mtime_ns} {' '.join(sys.version.split())}\n").encode()
+            f"{stat.st_mtime_ns} {sys.version}")
 
 
 def _read_cached(path: Path) -> dict[str, Any] | None:
     """The parsed model from the cache folder, if it was written from this very file by this
     Python: the order-4 counts (26k cells) take ~13 ms to parse as JSON, ~6 ms from marshal
     (CPython's own format for plain data)."""
-    import marshal
+    def decode(blob: bytes) -> dict[str, Any] | None:
+        data = marshal.loads(blob)
+        return data if isinstance(data, dict) else None
 
     try:
-        header = _cache_header(path)
-        blob = _cache_file(path).read_bytes()
-        if blob.startswith(header):
-            data = marshal.loads(blob[len(header):])
-            if isinstance(data, dict):
-                return data
-    except Exception:  # missing, stale, another Python or damaged: parse the JSON again
+        stamp = _cache_stamp(path)
+    except OSError:  # no model file: _load names the problem
         return None
-    return None
-
-
-def _write_cached(path: Path, data: dict[str, Any]) -> None:
-    import marshal
-
-    try:
-        from assistant import fileio
-
-        _cache_file(path).parent.mkdir(parents=True, exist_ok=True)
-        fileio.write_bytes(_cache_file(path), _cache_header(path) + marshal.dumps(data))
-    except Exception:  # a cache that cannot be written only costs time
-        pass
+    return read_cache(_cache_file(path), stamp, decode)
 
 
 @lru_cache(maxsize=2)
@@ -518,7 +506,8 @@ def _load(path_text: str) -> NextChordModel:
     if not isinstance(data, dict) or "counts" not in data:
         raise KnowledgeError(path.name, None, "counts", "missing: not a next-chord model")
     model = NextChordModel(data)  # checked before the cache keeps it
-    _write_cached(path, data)
+    with suppress(OSError):  # the file gone since: the cache only costs time
+        write_cache(_cache_file(path), _cache_stamp(path), marshal.dumps(data))
     return model
 
 

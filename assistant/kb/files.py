@@ -8,11 +8,14 @@ path can tell whether a cache still holds without importing the loader and its s
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 from assistant import paths
 from assistant.errors import KnowledgeError
+
+T = TypeVar("T")
 
 
 def default_dirs() -> list[Path]:
@@ -22,7 +25,9 @@ def default_dirs() -> list[Path]:
     dirs += [Path(p).expanduser() for p in extra.split(os.pathsep) if p]
     return dirs
 
+
 MAX_FILE_BYTES = 4 << 20  # the largest shipped file is ~0.2 MB; this is far beyond any real one
+
 
 def knowledge_files(dirs: Sequence[Path]) -> list[Path]:
     """Every `*.toml` in `dirs`, each checked to be a regular file of a sane size (a broken
@@ -34,6 +39,7 @@ def knowledge_files(dirs: Sequence[Path]) -> list[Path]:
         elif folder.is_dir():
             files += [check_file(f) for f in sorted(folder.glob("*.toml"))]
     return files
+
 
 def check_file(path: Path) -> Path:
     """`path` if it is a readable regular file under MAX_FILE_BYTES, else KnowledgeError."""
@@ -60,6 +66,7 @@ def check_file(path: Path) -> Path:
                              f"knowledge file may hold at most {MAX_FILE_BYTES >> 20} MB")
     return path
 
+
 def fingerprint(files: Iterable[Path]) -> str:
     """Changes whenever a knowledge file is added, removed or edited."""
     import hashlib
@@ -78,3 +85,42 @@ def validating_code() -> list[Path]:
     here = Path(__file__).parent
     return [here / "loader.py", here / "schema.py", here / "style_schema.py",
             here.parent / "song.py", here.parent / "keys.py", here.parent / "theory.py"]
+
+
+def knowledge_stamp(files: Sequence[Path]) -> str:
+    """Changes with the knowledge files, the code that checks them, this Python and pydantic
+    (found by its version file, not imported: a start-up path checks the stamp without it)."""
+    import sys
+    from importlib.util import find_spec
+
+    spec = find_spec("pydantic")
+    library = [Path(spec.origin).parent / "version.py"] if spec and spec.origin else []
+    return f"{sys.version} {fingerprint([*files, *validating_code(), *library])}"
+
+
+def read_cache(path: Path, stamp: str, decode: Callable[[bytes], T | None]) -> T | None:
+    """`decode` of the cache file at `path` after its first line, if that line is `stamp`
+    (checked before a byte is decoded); None when it is missing, stale, from another version
+    or damaged: the caller then builds the data again."""
+    header = _header(stamp)
+    try:
+        blob = path.read_bytes()
+        return decode(blob[len(header):]) if blob.startswith(header) else None
+    except Exception:
+        return None
+
+
+def write_cache(path: Path, stamp: str, payload: bytes) -> None:
+    """Keep `payload` at `path` under the line `stamp`, written whole or not at all (a cache
+    that cannot be written only costs time, so a failure is silent)."""
+    try:
+        from assistant import fileio
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fileio.write_bytes(path, _header(stamp) + payload)
+    except Exception:
+        pass
+
+
+def _header(stamp: str) -> bytes:
+    return (" ".join(stamp.split()) + "\n").encode()  # one line, whatever sys.version holds

@@ -21,10 +21,12 @@ from assistant.kb.files import (
     MAX_FILE_BYTES,
     check_file,
     default_dirs,
-    fingerprint,
     knowledge_files,
-    validating_code,
+    knowledge_stamp,
+    read_cache,
+    write_cache,
 )
+from assistant.kb.files import fingerprint as fingerprint  # re-exported for kb.index
 from assistant.kb.schema import (
     COLLECTIONS,
     AdviceRule,
@@ -485,21 +487,11 @@ def load_knowledge(dirs: Sequence[Path] | None = None) -> Knowledge:
     return kb
 
 
-CACHE_FORMAT = 2  # 2: the stamp is a text line before the pickle
+CACHE_FORMAT = 3  # 3: the stamp shared with the chord-move slice (kb.files)
 
 
 def cache_path() -> Path:
     return paths.cache_dir() / "knowledge.pickle"
-
-
-def _cache_stamp(files: Sequence[Path]) -> str:
-    """Changes with the knowledge files and with the code and library that read them."""
-    import sys
-
-    import pydantic
-
-    return (f"{CACHE_FORMAT}:{sys.version}:{pydantic.VERSION}:"
-            f"{fingerprint([*files, *validating_code()])}")
 
 
 @cache
@@ -508,25 +500,16 @@ def _cached(key: tuple[tuple[str, float, int], ...]) -> Knowledge:
     kept while no file (and no line of the loader or schema) changes, loads in ~3 ms."""
     import pickle
 
-    files = [Path(p) for p, _, _ in key]
-    stamp = _cache_stamp(files)
-    header = f"coach-knowledge {' '.join(stamp.split())}\n".encode()
-    try:  # the stamp is a plain first line, checked before a byte is unpickled
-        with cache_path().open("rb") as handle:
-            if handle.read(len(header)) == header:
-                kb = pickle.load(handle)
-                if isinstance(kb, Knowledge):
-                    return kb
-    except Exception:  # missing, stale, from another version or damaged: parse again
-        pass
-    kb = load_knowledge(files)
-    try:
-        from assistant import fileio
+    def decode(blob: bytes) -> Knowledge | None:
+        kb = pickle.loads(blob)
+        return kb if isinstance(kb, Knowledge) else None
 
-        cache_path().parent.mkdir(parents=True, exist_ok=True)
-        fileio.write_bytes(cache_path(), header + pickle.dumps(kb, pickle.HIGHEST_PROTOCOL))
-    except Exception:  # a cache that cannot be written only costs time
-        pass
+    files = [Path(p) for p, _, _ in key]
+    stamp = f"coach-knowledge {CACHE_FORMAT} {knowledge_stamp(files)}"
+    kb = read_cache(cache_path(), stamp, decode)
+    if kb is None:
+        kb = load_knowledge(files)
+        write_cache(cache_path(), stamp, pickle.dumps(kb, pickle.HIGHEST_PROTOCOL))
     return kb
 
 
