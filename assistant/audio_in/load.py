@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant.audio_in.formats import HEARD, PYAV_DECODES
 from assistant.errors import BadInput, FileProblem
 
 MAX_SECONDS = 20 * 60  # longer than any song; a 2-hour file is a mistake, not a take
@@ -65,10 +66,9 @@ def load_mono(path: str | Path, sr: int = 22050, max_seconds: float = MAX_SECOND
         info = sf.info(str(path))
     except Exception as error:  # soundfile raises its own RuntimeError subclasses
         reason = str(error).split(":")[-1].strip() or "unknown format"
-        if path.suffix.lower() in COMPRESSED:  # a phone's voice memo: M4A/AAC, AMR, Opus…
+        if path.suffix.lower() in PYAV_DECODES:  # a phone's voice memo: M4A/AAC, AMR, Opus…
             return _decode_compressed(path, sr, max_seconds)
-        raise FileProblem(f"{path} is not audio the coach can read (WAV, FLAC, AIFF, OGG, "
-                          f"MP3, M4A): {reason}") from None
+        raise FileProblem(f"{path} is not audio the coach can read ({HEARD}): {reason}") from None
     if info.frames <= 0 or info.samplerate <= 0:
         raise FileProblem(f"{path} holds no audio samples")
     if info.samplerate < 8000:
@@ -107,12 +107,6 @@ def load_mono(path: str | Path, sr: int = 22050, max_seconds: float = MAX_SECOND
     samples = _resample(samples, int(info.samplerate), sr)
     return Clip(samples=np.ascontiguousarray(samples, dtype=np.float32), sr=sr, path=str(path),
                 source_sr=int(info.samplerate), source_channels=int(info.channels), notes=notes)
-
-
-COMPRESSED = frozenset({".m4a", ".mp4", ".aac", ".3gp", ".3ga", ".amr", ".opus", ".webm",
-                        ".wma", ".caf", ".mov"})
-"""What phones record into that libsndfile does not read; PyAV (FFmpeg's decoders, bundled in
-its wheel) decodes them. MP3 and OGG need no help: libsndfile reads them."""
 
 
 def _decode_compressed(path: Path, sr: int, max_seconds: float) -> Clip:

@@ -6,6 +6,8 @@ import argparse
 import json
 import os
 
+from assistant.audio_in.formats import HEARD
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
@@ -14,9 +16,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Listen to a recording of chords (strummed guitar, piano, a band) and "
         "give the chords per bar as symbols and Roman numerals with a confidence, the key, "
         "the tempo and the downbeats. Major and minor triads (a 7th chord is named by its "
-        "triad). WAV, FLAC, AIFF, OGG, MP3 or a phone's M4A, any rate from 8 kHz, any channels.",
+        f"triad). {HEARD}, any rate from 8 kHz, any channels.",
     )
-    parser.add_argument("file", metavar="TAKE", help="the recording (WAV, FLAC, AIFF, OGG)")
+    parser.add_argument("file", metavar="TAKE", help=f"the recording ({HEARD})")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(func=run)
 

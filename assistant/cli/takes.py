@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
+from assistant.audio_in.formats import HEARD
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
@@ -15,7 +17,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "timing (ms off the melody, else off the sixteenth grid), missing notes, and the "
         "take check's level, clipping and noise.",
     )
-    parser.add_argument("takes", nargs="+", metavar="TAKE", help="WAV, FLAC, AIFF, OGG, MP3 or M4A files")
+    parser.add_argument("takes", nargs="+", metavar="TAKE", help=f"{HEARD} files")
     parser.add_argument("--melody", metavar="FILE.mid", help="the melody the takes sing")
     parser.add_argument("--session", metavar="ID", help="use this session's melody and tempo")
     parser.add_argument("--tempo", type=float, metavar="BPM",

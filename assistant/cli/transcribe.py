@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
+from assistant.audio_in.formats import HEARD
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
@@ -15,7 +17,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "the notes on a sixteenth grid (the open song's tempo and meter with --session, else "
         "the tempo heard). Pitch by pYIN (probabilistic YIN).",
     )
-    parser.add_argument("take", metavar="TAKE", help="a WAV, FLAC, AIFF, OGG, MP3 or M4A file")
+    parser.add_argument("take", metavar="TAKE", help=f"a {HEARD} file")
     parser.add_argument("-o", "--output", metavar="FILE.mid", help="write the melody as MIDI")
     parser.add_argument("--session", metavar="ID",
                         help="quantize to this saved session's song (tempo, meter, key)")

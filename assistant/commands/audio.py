@@ -17,6 +17,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from assistant.audio_in.formats import HEARD
 from assistant.stages.base import Choice, Ctx, Step, decision
 from assistant.stages.files import find_file, kind_of
 
@@ -96,16 +97,15 @@ def run(ctx: Ctx, parsed: Parsed, stage: str) -> Step | None:
             named.discard("recording")  # "im recording vocals with an sm58": the stage's word
         if parsed.intent == "tool" and named:
             return Step("Give me the recording's file: its path, like `hum.wav` or "
-                        "`~/Music/voice memo 3.m4a` (WAV, FLAC, AIFF, OGG, MP3 or M4A), "
+                        f"`~/Music/voice memo 3.m4a` ({HEARD}), "
                         "relative to the folder you started the coach in.", keep_choices=True)
         return None
     path, exists = find_file(parsed.slots.path)
     if kind_of(path) not in ("audio", "compressed"):
         return None
     if not exists:
-        return Step(f"I can't find `{path}`. Give the path of the recording (WAV, FLAC, AIFF, "
-                    "OGG, MP3 or a phone's M4A), relative to the folder you started the coach "
-                    "in.", keep_choices=True)
+        return Step(f"I can't find `{path}`. Give the path of the recording ({HEARD}), "
+                    "relative to the folder you started the coach in.", keep_choices=True)
     kind = what_is(text, stage)
     if kind == "take":
         return None  # Recording's take check keeps it (stages/recording.py)

@@ -13,10 +13,11 @@ import os
 import re
 from pathlib import Path
 
+from assistant.audio_in.formats import PHONE_AUDIO
+
 AUDIO_SUFFIXES = (".wav", ".wave", ".flac", ".aif", ".aiff")
 MIDI_SUFFIXES = (".mid", ".midi")
-OTHER_AUDIO = (".mp3", ".ogg", ".m4a", ".mp4", ".aac", ".3gp", ".3ga", ".amr", ".opus", ".webm",
-               ".wma", ".caf")
+OTHER_AUDIO = frozenset({".mp3", ".ogg"}) | PHONE_AUDIO
 """Compressed or phone formats: heard by audio_in (melodies, chords, favourite songs), not
 measured by the level checks (loudness and clipping want the file as recorded)."""
 
