@@ -22,7 +22,6 @@ Pure Python: `coach next-chord` never imports numpy or music21.
 
 from __future__ import annotations
 
-import json
 import marshal
 import math
 from collections.abc import Sequence
@@ -45,7 +44,7 @@ from assistant.composition.chords import (
 )
 from assistant.composition.moves import Move, diatonic, explain, load_moves, norm_genre, rule_prior
 from assistant.errors import BadInput, KnowledgeError
-from assistant.kb.files import read_cache, write_cache
+from assistant.kb.files import read_cache, read_json, write_cache
 from assistant.keys import Key
 
 MODEL_FILE = "next_chord.json"
@@ -495,14 +494,7 @@ def _load(path_text: str) -> NextChordModel:
     cached = _read_cached(path)
     if cached is not None:
         return NextChordModel(cached)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise KnowledgeError(path.name, None, None,
-                             f"cannot read: {error.strerror or error}; rebuild it with "
-                             "tools/build_next_chord.py") from error
-    except ValueError as error:
-        raise KnowledgeError(path.name, None, None, f"not valid JSON: {error}") from error
+    data = read_json(path)
     if not isinstance(data, dict) or "counts" not in data:
         raise KnowledgeError(path.name, None, "counts", "missing: not a next-chord model")
     model = NextChordModel(data)  # checked before the cache keeps it

@@ -14,7 +14,6 @@ Pure Python, no numpy: the Composition and Arrangement stages call it.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from typing import Any
 from assistant import paths
 from assistant.composition.chords import MINOR_FAMILY, ChordClass, class_numeral, from_numeral
 from assistant.errors import BadInput, KnowledgeError
+from assistant.kb.files import read_json
 
 MODEL_FILE = "section_progressions.json"
 FORMAT = 1
@@ -253,14 +253,7 @@ def default_path() -> Path:
 @lru_cache(maxsize=2)
 def _load(path_text: str) -> SectionModel:
     path = Path(path_text)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise KnowledgeError(path.name, None, None,
-                             f"cannot read: {error.strerror or error}; rebuild it with "
-                             "tools/build_next_chord.py") from error
-    except ValueError as error:
-        raise KnowledgeError(path.name, None, None, f"not valid JSON: {error}") from error
+    data = read_json(path)
     if not isinstance(data, dict):
         raise KnowledgeError(path.name, None, None, "not a section model")
     return SectionModel(data)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from assistant import paths
 from assistant.errors import KnowledgeError
@@ -85,6 +85,21 @@ def validating_code() -> list[Path]:
     here = Path(__file__).parent
     return [here / "loader.py", here / "schema.py", here / "style_schema.py",
             here.parent / "song.py", here.parent / "keys.py", here.parent / "theory.py"]
+
+
+def read_json(path: Path) -> Any:
+    """A JSON knowledge file built by tools/build_next_chord.py, parsed; unreadable or not
+    JSON is a KnowledgeError naming the file (and, unreadable, how to rebuild it)."""
+    import json
+
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise KnowledgeError(path.name, None, None,
+                             f"cannot read: {error.strerror or error}; rebuild it with "
+                             "tools/build_next_chord.py") from error
+    except ValueError as error:
+        raise KnowledgeError(path.name, None, None, f"not valid JSON: {error}") from error
 
 
 def knowledge_stamp(files: Sequence[Path]) -> str:
