@@ -146,14 +146,20 @@ def kb() -> Knowledge:
     return knowledge()
 
 
-def test_arrangement_gives_the_chorus_its_own_progression_and_the_demo_plays_it(
-        kb: Knowledge) -> None:
+def _composed(kb: Knowledge, vibe: str) -> Coach:
+    """A chat that has picked the first vibe and the first progression for `vibe`."""
     coach = Coach(knowledge=kb, seed=0)
     coach.start()
-    coach.handle("happy pop song in C major")
+    coach.handle(vibe)
     coach.handle("1")
     coach.handle("1")  # Composition: the first progression
     assert coach.song.progression
+    return coach
+
+
+def test_arrangement_gives_the_chorus_its_own_progression_and_the_demo_plays_it(
+        kb: Knowledge) -> None:
+    coach = _composed(kb, "happy pop song in C major")
     coach.handle("let's do arrangement")
     coach.handle("about 3 minutes")
     reply = coach.handle("1")
@@ -183,12 +189,7 @@ def test_arrangement_gives_the_chorus_its_own_progression_and_the_demo_plays_it(
 
 
 def test_chat_offers_chorus_chords_after_the_verse(kb: Knowledge) -> None:
-    coach = Coach(knowledge=kb, seed=0)
-    coach.start()
-    coach.handle("sad slow song in A minor")
-    coach.handle("1")
-    coach.handle("1")  # Composition: the first progression
-    assert coach.song.progression
+    coach = _composed(kb, "sad slow song in A minor")
     reply = coach.handle("chords for the chorus")
     assert coach.last_error is None
     assert reply.text.startswith("A chorus after your verse"), reply.text
