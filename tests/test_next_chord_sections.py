@@ -4,6 +4,7 @@ progression that follows the verse (knowledge/section_progressions.json)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,9 @@ from assistant.composition.corpus import (
     section_kind,
     song_group,
 )
+from assistant.composition.moves import load_moves
 from assistant.composition.nextchord import default_path as next_chord_path
+from assistant.composition.nextchord import load_model as next_chord_load_model
 from assistant.composition.nextchord_train import song_fold
 from assistant.composition.sections import (
     RULES,
@@ -27,6 +30,7 @@ from assistant.composition.sections import (
     plan_sections,
     suggest_section,
 )
+from assistant.errors import KnowledgeError
 from assistant.kb.loader import Knowledge, knowledge
 from assistant.render.arrange import arrange
 
@@ -237,3 +241,47 @@ def test_asked_in_arrangement_the_bridge_gets_chords_not_a_definition(kb: Knowle
     reply = coach.handle(question)
     assert reply.text.startswith("A bridge after your verse"), reply.text
     assert len(reply.options) == 3 and all(o.label.startswith("Bridge: ") for o in reply.options)
+
+
+@pytest.mark.parametrize("load", [load_sections, next_chord_load_model])
+@pytest.mark.parametrize(("content", "problem"), [
+    (None, "cannot read"), ("{not json", "not valid JSON"), ("[1, 2]", "not a ")])
+def test_a_missing_or_damaged_model_file_is_one_clear_error_naming_it(
+        tmp_path: Path, load: Callable[[Path], object], content: str | None,
+        problem: str) -> None:
+    path = tmp_path / "built_model.json"
+    if content is not None:
+        path.write_text(content, encoding="utf-8")
+    with pytest.raises(KnowledgeError) as caught:
+        load(path)
+    message = str(caught.value)
+    assert message.startswith("built_model.json") and problem in message
+    assert "\n" not in message
+    if content is None:
+        assert "tools/build_next_chord.py" in message  # how to get it back
+
+
+def test_a_damaged_cache_is_read_past_and_written_again_whole(tmp_path: Path) -> None:
+    from assistant.composition import moves as moves_module
+    from assistant.composition import nextchord
+
+    path = tmp_path / "next_chord.json"
+    data = json.loads(next_chord_path().read_text(encoding="utf-8"))
+    path.write_text(json.dumps(data), encoding="utf-8")
+    first = nextchord.load_model(path)
+    moves_module._BY_STAMP.clear()
+    rules = load_moves()
+    for cache in (nextchord._cache_file(path), moves_module._slice_path()):
+        blob = cache.read_bytes()
+        cache.write_bytes(blob[:len(blob) // 2])  # the stamp line intact, the data cut short
+    nextchord._load.cache_clear()
+    moves_module._BY_STAMP.clear()
+    assert nextchord._read_cached(path) is None
+    assert nextchord.load_model(path).weights == first.weights
+    assert nextchord._read_cached(path) == data  # rewritten whole
+    assert load_moves() == rules
+    moves_module._BY_STAMP.clear()
+    with pytest.MonkeyPatch.context() as patch:  # the slice is whole again: nothing validated
+        patch.setattr("assistant.kb.loader.knowledge", lambda: pytest.fail("validated again"))
+        assert load_moves() == rules
+    nextchord._load.cache_clear()
