@@ -71,29 +71,19 @@ def load_mono(path: str | Path, sr: int = 22050, max_seconds: float = MAX_SECOND
         raise FileProblem(f"{path} is not audio the coach can read ({HEARD}): {reason}") from None
     if info.frames <= 0 or info.samplerate <= 0:
         raise FileProblem(f"{path} holds no audio samples")
-    if info.samplerate < 8000:
-        raise BadInput(f"{path}: sample rate {info.samplerate} Hz is too low to hear pitch "
-                       "(8 kHz at least)")
-    seconds = info.frames / info.samplerate
-    if seconds > max_seconds:
-        raise BadInput(f"{path} is {seconds / 60:.0f} minutes long: the coach listens to "
-                       f"takes and songs up to {max_seconds / 60:.0f} minutes; trim it first")
-    if seconds < MIN_SECONDS:
-        raise BadInput(f"{path} is only {seconds * 1000:.0f} ms long: too short to hear anything")
+    _check_rate(path, info.samplerate)
+    _check_length(path, info.frames / info.samplerate, max_seconds)
     notes: list[str] = []
     parts: list[np.ndarray] = []
     bad = 0
     try:
         with sf.SoundFile(str(path)) as handle:
             for block in handle.blocks(blocksize=BLOCK_FRAMES, dtype="float32", always_2d=True):
-                mono = block.mean(axis=1, dtype=np.float32)
-                finite = np.isfinite(mono)
-                if not finite.all():
-                    bad += int((~finite).sum())
-                    mono = np.where(finite, mono, np.float32(0.0))
+                mono, nonfinite = _silence_nonfinite(block.mean(axis=1, dtype=np.float32))
+                bad += nonfinite
                 parts.append(mono)
     except Exception as error:
-        if isinstance(error, (KeyboardInterrupt, MemoryError)):
+        if isinstance(error, MemoryError):
             raise
         reason = str(error).split(":")[-1].strip()
         if not parts:
@@ -102,7 +92,7 @@ def load_mono(path: str | Path, sr: int = 22050, max_seconds: float = MAX_SECOND
         notes.append(f"the file is damaged after {sum(map(len, parts)) / info.samplerate:.1f} s; "
                      "listened to what comes before")
     if bad:
-        notes.append(f"{bad} samples were not numbers (NaN or Inf) and were treated as silence")
+        notes.append(_nonfinite_note(bad))
     samples = np.concatenate(parts) if parts else np.zeros(0, np.float32)
     samples = _resample(samples, int(info.samplerate), sr)
     return Clip(samples=np.ascontiguousarray(samples, dtype=np.float32), sr=sr, path=str(path),
@@ -124,13 +114,10 @@ def _decode_compressed(path: Path, sr: int, max_seconds: float) -> Clip:
             stream = container.streams.audio[0]
             source_sr = int(stream.sample_rate or 0)
             channels = int(stream.channels or 1)
-            if 0 < source_sr < 8000:
-                raise BadInput(f"{path}: sample rate {source_sr} Hz is too low to hear pitch "
-                               "(8 kHz at least)")
-            if container.duration and container.duration / 1e6 > max_seconds:
-                raise BadInput(f"{path} is {container.duration / 6e7:.0f} minutes long: the coach "
-                               f"listens to takes and songs up to {max_seconds / 60:.0f} "
-                               "minutes; trim it first")
+            if source_sr:
+                _check_rate(path, source_sr)
+            if container.duration:  # before decoding it all: too long is known from the header
+                _check_length(path, container.duration / 1e6, max_seconds, shortest=0.0)
             resampler = av.AudioResampler(format="flt", layout="mono", rate=sr)
             for frame in container.decode(audio=0):
                 for out in resampler.resample(frame):
@@ -140,23 +127,41 @@ def _decode_compressed(path: Path, sr: int, max_seconds: float) -> Clip:
     except (FileProblem, BadInput):
         raise
     except Exception as error:  # FFmpeg's errors: a truncated or foreign file
-        if isinstance(error, (KeyboardInterrupt, MemoryError)):
+        if isinstance(error, MemoryError):
             raise
         raise FileProblem(f"{path} cannot be decoded: {error}") from None
     samples = np.concatenate(parts).astype(np.float32) if parts else np.zeros(0, np.float32)
-    notes: list[str] = []
-    finite = np.isfinite(samples)
-    if not finite.all():
-        notes.append(f"{int((~finite).sum())} samples were not numbers and were treated as silence")
-        samples = np.where(finite, samples, np.float32(0.0))
-    if len(samples) < MIN_SECONDS * sr:
-        raise BadInput(f"{path} is only {len(samples) / sr * 1000:.0f} ms long: too short to "
-                       "hear anything")
-    if len(samples) > max_seconds * sr:
-        raise BadInput(f"{path} is {len(samples) / sr / 60:.0f} minutes long: the coach listens "
-                       f"to takes and songs up to {max_seconds / 60:.0f} minutes; trim it first")
+    samples, bad = _silence_nonfinite(samples)
+    _check_length(path, len(samples) / sr, max_seconds)
     return Clip(samples=np.ascontiguousarray(samples), sr=sr, path=str(path),
-                source_sr=source_sr or sr, source_channels=channels, notes=notes)
+                source_sr=source_sr or sr, source_channels=channels,
+                notes=[_nonfinite_note(bad)] if bad else [])
+
+
+def _check_rate(path: Path, rate: int) -> None:
+    if rate < 8000:
+        raise BadInput(f"{path}: sample rate {rate} Hz is too low to hear pitch (8 kHz at least)")
+
+
+def _check_length(path: Path, seconds: float, max_seconds: float,
+                  shortest: float = MIN_SECONDS) -> None:
+    if seconds > max_seconds:
+        raise BadInput(f"{path} is {seconds / 60:.0f} minutes long: the coach listens to "
+                       f"takes and songs up to {max_seconds / 60:.0f} minutes; trim it first")
+    if seconds < shortest:
+        raise BadInput(f"{path} is only {seconds * 1000:.0f} ms long: too short to hear anything")
+
+
+def _silence_nonfinite(samples: np.ndarray) -> tuple[np.ndarray, int]:
+    """The samples with NaN and Inf zeroed, and how many there were."""
+    finite = np.isfinite(samples)
+    if finite.all():
+        return samples, 0
+    return np.where(finite, samples, np.float32(0.0)), int((~finite).sum())
+
+
+def _nonfinite_note(bad: int) -> str:
+    return f"{bad} samples were not numbers (NaN or Inf) and were treated as silence"
 
 
 def from_array(samples: np.ndarray, source_sr: int, sr: int = 22050) -> Clip:
