@@ -38,6 +38,31 @@ def test_save_take_writes_real_frames_whole(sung: Path, tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["take.wav"]
 
 
+def test_a_write_failing_halfway_keeps_the_take_before_it(sung: Path, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whole or not at all: the disk filling up halfway through a new take leaves the earlier
+    take.wav as it was and no partial file, with one line to say so."""
+    from assistant.audio_in.load import load_mono
+    from assistant.audio_in.record import save_take
+    from assistant.errors import FileProblem
+
+    frames = load_mono(sung, 48000).samples
+    out = save_take(tmp_path / "take.wav", frames)
+    before = out.read_bytes()
+    real_write = sf.write
+
+    def disk_full(file: str, data: np.ndarray, rate: int, **kw: object) -> None:
+        real_write(file, data[: len(data) // 2], rate, **kw)  # half the frames reach the disk
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(sf, "write", disk_full)
+    with pytest.raises(FileProblem, match="No space left on device") as raised:
+        save_take(out, frames[::-1])
+    assert "\n" not in str(raised.value)
+    assert out.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["take.wav"]
+
+
 def test_no_input_device_is_one_line(tmp_path: Path, coach_cli) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "take.wav"
     home = tmp_path / "home"
