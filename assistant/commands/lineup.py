@@ -95,7 +95,7 @@ def change_line_up(coach: Coach, command: Command, *, whole: bool = False
     if whole:
         line_up = add
         out = [n for n in before if n not in [a["name"] for a in add]]
-        added = [a["name"] for a in add]
+        added = [a["name"] for a in add if a["name"] not in before]
     names = ", ".join(i["name"] for i in line_up) or "nothing"
     said = []
     if added:
@@ -114,12 +114,15 @@ def change_line_up(coach: Coach, command: Command, *, whole: bool = False
 
 def _is_whole_answer(coach: Coach, command: Command, add: list[dict[str, Any]],
                      remove: list[dict[str, Any]]) -> bool:
-    """A list of instruments answering "which instruments?" is the line-up, not additions."""
+    """The instruments named are the whole line-up, not additions: "just piano and guitar"
+    (with or without "no drums" before it), or a list answering "which instruments?"."""
     question = coach._question()
     words = set(command.slots.words)
-    return (bool(add) and not remove and question is not None
-            and question.slot == "instrumentation" and not words & {"add", "plus", "also",
-                                                                     "more", "another", "some"})
+    if not add or words & {"add", "plus", "also", "more", "another", "some"}:
+        return False
+    if words & {"just", "only"}:
+        return True
+    return not remove and question is not None and question.slot == "instrumentation"
 
 
 def _family(coach: Coach, name: str) -> str:
