@@ -358,6 +358,21 @@ def test_command_stays_light_no_numpy_or_music21() -> None:
     assert "HEAVY []" in result.stdout
 
 
+def test_a_command_builds_only_its_own_parser_other_words_get_the_whole_one(
+        coach_cli) -> None:
+    code = ("import sys; from assistant.cli import main; "
+            "main(['next-chord', 'Am', 'F', '--key', 'A minor']); "
+            "print('CLI', sorted(m for m in sys.modules if m.startswith('assistant.cli.')))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=REPO, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "CLI ['assistant.cli.next_chord']" in result.stdout  # no other command's module
+    wrong = coach_cli("next_chord", "Am")  # not the command's spelling: the whole parser
+    assert wrong.returncode == 2 and "Traceback" not in wrong.stderr
+    assert len(wrong.stderr.strip().splitlines()) == 1
+    assert "invalid choice: 'next_chord'" in wrong.stderr and "'next-chord'" in wrong.stderr
+
+
 def test_probability_is_a_softmax_of_the_feature_scores() -> None:
     model = load_model()
     history = [from_numeral(n) for n in "I V vi".split()]
