@@ -147,3 +147,17 @@ def test_favourite_song_offers_its_shape(tmp_path: Path) -> None:
     offered = len(coach.song.reference.sections)
     coach.handle("1")
     assert len(coach.song.sections) == offered
+
+
+def test_a_harmonized_hum_is_still_said_to_be_hummed(hum: Path) -> None:
+    """The sheet and the decisions keep where the melody came from through the harmonizer
+    (it used to say 'typed, harmonized' and 'You typed it.' of a hummed take)."""
+    coach = _coach()
+    coach.handle("let's do composition")
+    coach.handle(f"here's me humming the tune: {hum}")
+    coach.handle("yes")
+    coach.handle("1")
+    melody = coach.song.melody
+    assert melody is not None and melody.source == "hummed: my hum.wav, harmonized"
+    said = [d.why for d in coach.song.decisions if d.field == "melody"]
+    assert said and "typed" not in said[-1], said

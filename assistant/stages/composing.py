@@ -382,7 +382,10 @@ def run_harmonize(ctx: Ctx, parsed: Parsed) -> Step | None:
         lines.append(f"\n(Bar{'s' if len(split) > 1 else ''} {where} change chord halfway; the "
                      "sheet keeps one chord a bar, so it keeps the first — and the last bar's "
                      "last, where the tune comes home.)")
-    melody_data = _melody_dict(melody.model_copy(update={"source": "typed, harmonized"}))
+    # where the melody came from stays said: typed here, hummed, a MIDI file, a motif
+    origin = (melody.source or "typed").removesuffix(", harmonized")
+    melody_data = _melody_dict(melody.model_copy(update={"source": f"{origin}, harmonized"}))
+    said = "You typed it." if origin == "typed" else f"Yours ({origin})."
     patch: dict[str, Any] = {"progression": numerals, "melody": melody_data}
     if ctx.song.key is None:
         patch["key"] = {"tonic": key.tonic, "mode": key.mode}
@@ -392,11 +395,11 @@ def run_harmonize(ctx: Ctx, parsed: Parsed) -> Step | None:
                    "are ones real songs make.",
                patch=patch, preview_bars=max(2, len(numerals)),
                decisions=[decision("progression", " ".join(numerals), "Harmonized your melody."),
-                          decision("melody", melody_text(melody), "You typed it.")]),
+                          decision("melody", melody_text(melody), said)]),
         Choice(label="Keep the melody only", why="Your progression stays; the melody goes on "
                "the sheet and plays in previews.", patch={"melody": melody_data},
                preview_bars=max(2, len(numerals)),
-               decisions=[decision("melody", melody_text(melody), "You typed it.")]),
+               decisions=[decision("melody", melody_text(melody), said)]),
     ]
     lines.append("\n`play 1` to hear it with the chords, 1 to keep both.")
     return Step("\n".join(lines), choices=choices)
