@@ -365,10 +365,11 @@ def fit_split(data: Events, features: Sequence[str] | None = None,
 def fold_events_cached(songs: Sequence[SongChords], params: dict[str, float],
                        log: Callable[[str], None] | None = None,
                        fit: Callable[[SongChords], bool] | None = None,
-                       cache: str | None = None) -> tuple[Events, dict[str, Any]]:
+                       cache: str | None = None,
+                       folds: int = 5) -> tuple[Events, dict[str, Any]]:
     """fold_events, kept in a pickle at `cache` when given (a re-fit with other features or
-    settings then skips the minutes of feature computation; delete it when the songs or the
-    features change)."""
+    settings then skips the minutes of feature computation; delete it when the songs, the
+    folds or the features change)."""
     import pickle
     from pathlib import Path
 
@@ -378,7 +379,7 @@ def fold_events_cached(songs: Sequence[SongChords], params: dict[str, float],
         if log:
             log(f"  fold events from {cache}")
         return loaded
-    result = fold_events(songs, params, log=log, fit=fit)
+    result = fold_events(songs, params, folds, log=log, fit=fit)
     if cache:
         with open(cache, "wb") as handle:
             pickle.dump(result, handle, protocol=pickle.HIGHEST_PROTOCOL)
@@ -404,10 +405,7 @@ def train(
     """Counts from all `songs`; weights fitted on features computed fold by fold (on the
     songs `fit` accepts, all by default)."""
     params = dict(params or DEFAULT_PARAMS)
-    if cache:
-        data, counts = fold_events_cached(songs, params, log, fit=fit, cache=cache)
-    else:
-        data, counts = fold_events(songs, params, folds, log, fit=fit)
+    data, counts = fold_events_cached(songs, params, log, fit=fit, cache=cache, folds=folds)
     weights = fit_split(data, corpus_weight=corpus_weight, features=FIT_FEATURES)
     if log:
         log(f"  fitted on {len(data.y)} events")
