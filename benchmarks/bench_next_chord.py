@@ -37,9 +37,8 @@ LOAD = os.getloadavg()  # before any run
 
 
 def header(runs: int, what: str) -> str:
-    load = LOAD
-    return (f"Machine: {machine()}; load average before: {load[0]:.2f} {load[1]:.2f} "
-            f"{load[2]:.2f}; {runs} runs each after {WARMUP} warm-up runs; {what}\n")
+    return (f"Machine: {machine()}; load average before: {LOAD[0]:.2f} {LOAD[1]:.2f} "
+            f"{LOAD[2]:.2f}; {runs} runs each after {WARMUP} warm-up runs; {what}\n")
 
 
 def installed(runs: int) -> None:
