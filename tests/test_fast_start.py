@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-HEAVY = ("textual", "music21", "sqlite_utils", "scipy", "matplotlib", "numpy", "pydantic")
+HEAVY = ("textual", "music21", "sqlite_utils", "scipy", "matplotlib", "numpy", "pydantic",
+         "mido", "soxr", "numba", "av", "pronouncing", "sounddevice", "librosa")
 
 
 def _modules_after(code: str) -> set[str]:

@@ -68,3 +68,13 @@ def test_a_broken_m4a_is_one_line_and_exit_2(tmp_path: Path, coach_cli) -> None:
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1 and "memo.m4a" in done.stderr
     assert not out.exists()
+
+
+def test_the_chat_names_every_phone_format_the_loader_reads() -> None:
+    """One table (audio_in/formats.py): a memo.amr or voice.opus named in the chat is read as
+    a file, as the loader can decode it."""
+    from assistant.understanding.values import _PATH
+
+    for name in ("memo.amr", "voice note.opus", "idea.3gp", "song.mp3", "take.m4a"):
+        found = _PATH.search(f"here is me humming: {name}")
+        assert found and found.group(1).strip().endswith(name), name

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 
+from assistant.audio_in.formats import PHONE_AUDIO  # stdlib only: no audio libraries here
+
 STAGE_WORDS: dict[str, str] = {
     "conception": "conception", "concept": "conception", "the idea": "conception",
     "idea": "conception", "the vibe": "conception", "vibe": "conception",
@@ -135,7 +137,9 @@ _LEN_MIN = re.compile(
     re.IGNORECASE,
 )
 _LEN_SEC = re.compile(r"\b(\d{2,3})\s*(?:seconds?|secs?)\b", re.IGNORECASE)  # not "808s", "90s"
-FILE_SUFFIXES = "midi|mid|wave|wav|flac|aiff|aif|mp3|ogg|m4a"
+# the files a turn can name: MIDI, what libsndfile reads, and a phone's voice memos
+FILE_SUFFIXES = "|".join(sorted({"midi", "mid", "wave", "wav", "flac", "aiff", "aif", "mp3",
+                                 "ogg", *(s[1:] for s in PHONE_AUDIO)}, key=lambda s: (-len(s), s)))
 _PATH = re.compile(r"((?:~|\.{1,2})?/?[\w.\-~/ ]*\.(?:" + FILE_SUFFIXES + r"))\b", re.IGNORECASE)
 
 _DELTA = re.compile(
