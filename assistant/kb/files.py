@@ -1,8 +1,10 @@
 """Which files make the knowledge base, checked, and their fingerprint: no pydantic here.
 
 `assistant.kb.loader` validates the files; caches derived from them (its own pickle, the
-chord-move slice of `assistant.composition.moves`) are stamped with `fingerprint`, so a start-up
-path can tell whether a cache still holds without importing the loader and its schema.
+chord-move slice of `assistant.composition.moves`) are stamped with `knowledge_stamp`, so a
+start-up path can tell whether a cache still holds without importing the loader and its schema.
+`read_cache` / `write_cache` keep any such cache (the parsed next-chord model too) behind its
+stamp line; `read_json` reads the JSON models tools/build_next_chord.py builds.
 """
 
 from __future__ import annotations
