@@ -285,3 +285,21 @@ def test_a_damaged_cache_is_read_past_and_written_again_whole(tmp_path: Path) ->
         patch.setattr("assistant.kb.loader.knowledge", lambda: pytest.fail("validated again"))
         assert load_moves() == rules
     nextchord._load.cache_clear()
+
+
+@pytest.mark.parametrize(("verse", "mode"), [(["IV", "i"], "dorian"), (["I", "V"], "major"),
+                                             (["vi", "IV", "I", "V"], "major")])
+def test_a_chorus_is_never_the_verse_loop_turned_or_repeated(verse: list[str], mode: str) -> None:
+    """A two-chord verse IV–i used to get the chorus i–IV–i–IV: the same loop started on its
+    other chord. Loops are compared by their shortest repeating cycle, in every rotation."""
+    from assistant.composition.sections import suggest_section
+
+    def turns(chords: list[str]) -> set[tuple[str, ...]]:
+        return {tuple(chords[i:] + chords[:i]) for i in range(len(chords))}
+
+    own = turns(verse)
+    for idea in suggest_section(verse, "chorus", mode, top=5):
+        numerals = list(idea.numerals)
+        half = numerals[:len(numerals) // 2]
+        loop = half if numerals == half * 2 else numerals
+        assert tuple(loop) not in own, (verse, idea.numerals)

@@ -192,14 +192,14 @@ class SectionModel:
         firsts = self.first_chord_probs(fam, before, kind, last)
         total = sum(row.values())
         own = tuple(class_numeral(c) for c in verse[:OPENING])
-        own_set = set(_rotations(own))
+        own_set = set(_rotations(_cycle(own)))
         vocab = self.shared.get(kind, {})
         p_shared = min(max((vocab.get("shared", 0) + 1) / (vocab.get("chords", 0) + 2), 0.05),
                        0.95)
         scored = []
         for text, count in row.items():
             numerals = tuple(text.split())
-            if numerals in own_set or len(numerals) < 2:
+            if _cycle(numerals) in own_set or len(numerals) < 2:
                 continue  # the verse again, or a section on one chord
             if last is not None and numerals[0] == class_numeral(last):
                 p_first = firsts.get(numerals[0], 0.0) * 0.5
@@ -240,6 +240,15 @@ class SectionModel:
 
 def _plural(kind: str) -> str:
     return kind + ("es" if kind.endswith("s") else "s")
+
+
+def _cycle(numerals: tuple[str, ...]) -> tuple[str, ...]:
+    """The shortest loop the chords repeat: i–IV–i–IV is the loop i–IV (so a verse on IV–i
+    and a chorus on i–IV–i–IV are the same chords, turned)."""
+    for size in range(1, len(numerals)):
+        if len(numerals) % size == 0 and numerals == numerals[:size] * (len(numerals) // size):
+            return numerals[:size]
+    return numerals
 
 
 def _rotations(numerals: tuple[str, ...]) -> list[tuple[str, ...]]:
